@@ -1,0 +1,232 @@
+#!/usr/bin/python3
+"""Builds Gantry's example models from synthetic customer-churn data.
+
+Run with Debian's interpreter (it has python3-torch and python3-onnx):
+
+    /usr/bin/python3 examples/make_models.py
+
+It writes, under examples/models/:
+  churn-onnx/1/model.onnx          ONNX pipeline over five named columns; the two
+                                   string columns are one-hot encoded in the graph
+  churn-torchscript/1/model.pt     TorchScript MLP over the three numeric columns
+  churn-mlflow/                    the same MLP as an MLflow model directory
+                                   (pytorch flavor saved as TorchScript, with a
+                                   column-based signature)
+and examples/expected.json: inputs and the probabilities Python computed
+for them, which the Java tests compare with what DJL computes.
+
+The generated files are committed; building and testing Gantry needs no Python.
+"""
+import json
+import os
+import random
+
+import onnx
+import torch
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MODELS = os.path.join(HERE, "models")
+
+CONTRACTS = ["Month-to-month", "One year", "Two year"]
+PAYMENTS = ["Electronic check", "Mailed check", "Bank transfer (automatic)", "Credit card (automatic)"]
+CONTRACT_EFFECT = [1.2, -0.5, -1.5]
+PAYMENT_EFFECT = [0.7, 0.0, -0.2, -0.3]
+
+
+def synthetic_customers(n, seed=7):
+    rng = random.Random(seed)
+    rows, labels = [], []
+    for _ in range(n):
+        tenure = float(rng.randint(0, 72))
+        contract = rng.choices(range(3), weights=[55, 25, 20])[0]
+        payment = rng.randrange(4)
+        monthly = round(rng.uniform(18.0, 120.0), 2)
+        total = round(max(tenure, 1.0) * monthly * rng.uniform(0.9, 1.1), 2)
+        logit = (1.0 - 0.05 * tenure + 0.025 * (monthly - 70.0)
+                 + CONTRACT_EFFECT[contract] + PAYMENT_EFFECT[payment])
+        p = 1.0 / (1.0 + pow(2.718281828, -logit))
+        rows.append((tenure, monthly, total, contract, payment))
+        labels.append(1 if rng.random() < p else 0)
+    return rows, labels
+
+
+def fit(model, features, labels, steps, lr):
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = loss_fn(model(features), labels)
+        loss.backward()
+        opt.step()
+    return float(loss)
+
+
+class ChurnMlp(torch.nn.Module):
+    """Standardises the three numeric columns, then a 3-16-2 MLP with softmax."""
+
+    def __init__(self, mean, std):
+        super().__init__()
+        self.register_buffer("mean", mean)
+        self.register_buffer("std", std)
+        self.hidden = torch.nn.Linear(3, 16)
+        self.out = torch.nn.Linear(16, 2)
+
+    def logits(self, x):
+        x = (x - self.mean) / self.std
+        return self.out(torch.relu(self.hidden(x)))
+
+    def forward(self, x):
+        return torch.softmax(self.logits(x), dim=1)
+
+
+class Logits(torch.nn.Module):
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner.logits(x)
+
+
+def one_hot(index, size):
+    v = [0.0] * size
+    v[index] = 1.0
+    return v
+
+
+def build_torchscript(rows, labels):
+    numeric = torch.tensor([[r[0], r[1], r[2]] for r in rows], dtype=torch.float32)
+    mean, std = numeric.mean(0), numeric.std(0)
+    mlp = ChurnMlp(mean, std)
+    loss = fit(Logits(mlp), numeric, torch.tensor(labels), steps=600, lr=0.02)
+    mlp.eval()
+    traced = torch.jit.trace(mlp, torch.zeros(1, 3))
+    print("torchscript mlp: training loss %.4f" % loss)
+    return traced
+
+
+def build_onnx(rows, labels):
+    numeric = torch.tensor([[r[0], r[1], r[2]] for r in rows], dtype=torch.float32)
+    mean, std = numeric.mean(0), numeric.std(0)
+    feats = torch.tensor([[(r[0] - mean[0].item()) / std[0].item(),
+                           (r[1] - mean[1].item()) / std[1].item(),
+                           (r[2] - mean[2].item()) / std[2].item()]
+                          + one_hot(r[3], 3) + one_hot(r[4], 4) for r in rows], dtype=torch.float32)
+    linear = torch.nn.Linear(10, 2)
+    loss = fit(linear, feats, torch.tensor(labels), steps=800, lr=0.05)
+    print("onnx logistic pipeline: training loss %.4f" % loss)
+    weight = linear.weight.detach().t().contiguous().numpy()  # [10, 2]
+    bias = linear.bias.detach().numpy()
+
+    def col(name, elem):
+        return helper.make_tensor_value_info(name, elem, ["N", 1])
+
+    inputs = [col("tenure", TensorProto.FLOAT), col("monthly_charges", TensorProto.FLOAT),
+              col("total_charges", TensorProto.FLOAT), col("contract_type", TensorProto.STRING),
+              col("payment_method", TensorProto.STRING)]
+    outputs = [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 2])]
+    init = [numpy_helper.from_array(mean.numpy().reshape(1, 3), "num_mean"),
+            numpy_helper.from_array(std.numpy().reshape(1, 3), "num_std"),
+            numpy_helper.from_array(weight, "coef"),
+            numpy_helper.from_array(bias, "intercept"),
+            helper.make_tensor("shape_c", TensorProto.INT64, [2], [-1, len(CONTRACTS)]),
+            helper.make_tensor("shape_p", TensorProto.INT64, [2], [-1, len(PAYMENTS)])]
+    nodes = [
+        helper.make_node("Concat", ["tenure", "monthly_charges", "total_charges"], ["num"], axis=1),
+        helper.make_node("Sub", ["num", "num_mean"], ["num_centered"]),
+        helper.make_node("Div", ["num_centered", "num_std"], ["num_scaled"]),
+        helper.make_node("OneHotEncoder", ["contract_type"], ["contract_3d"], domain="ai.onnx.ml",
+                         cats_strings=CONTRACTS, zeros=1),
+        helper.make_node("Reshape", ["contract_3d", "shape_c"], ["contract_oh"]),
+        helper.make_node("OneHotEncoder", ["payment_method"], ["payment_3d"], domain="ai.onnx.ml",
+                         cats_strings=PAYMENTS, zeros=1),
+        helper.make_node("Reshape", ["payment_3d", "shape_p"], ["payment_oh"]),
+        helper.make_node("Concat", ["num_scaled", "contract_oh", "payment_oh"], ["features"], axis=1),
+        helper.make_node("Gemm", ["features", "coef", "intercept"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+    ]
+    graph = helper.make_graph(nodes, "churn_pipeline", inputs, outputs, init)
+    model = helper.make_model(graph, producer_name="gantry-examples",
+                              opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("ai.onnx.ml", 1)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+
+    def predict(r):
+        x = torch.tensor([[(r[0] - mean[0].item()) / std[0].item(),
+                           (r[1] - mean[1].item()) / std[1].item(),
+                           (r[2] - mean[2].item()) / std[2].item()]
+                          + one_hot(CONTRACTS.index(r[3]), 3) + one_hot(PAYMENTS.index(r[4]), 4)])
+        return torch.softmax(linear(x), dim=1)[0].tolist()
+
+    return model, predict
+
+
+MLMODEL = """artifact_path: model
+flavors:
+  python_function:
+    data: data
+    env:
+      virtualenv: python_env.yaml
+    loader_module: mlflow.pytorch
+    pickle_module_name: mlflow.pytorch.pickle_module
+    python_version: 3.11.2
+  pytorch:
+    code: null
+    model_data: data
+    pytorch_version: {torch_version}
+mlflow_version: 2.9.2
+model_uuid: 6f1c2a3b9d8e4f7a8b0c1d2e3f4a5b6c
+signature:
+  inputs: '[{{"type": "float", "name": "tenure", "required": true}}, {{"type": "float", "name": "monthly_charges", "required": true}}, {{"type": "float", "name": "total_charges", "required": true}}]'
+  outputs: '[{{"type": "tensor", "tensor-spec": {{"dtype": "float32", "shape": [-1, 2]}}}}]'
+  params: null
+utc_time_created: '2026-11-25 00:00:00.000000'
+"""
+
+
+def main():
+    torch.manual_seed(11)
+    rows, labels = synthetic_customers(4000)
+    print("synthetic churn rate: %.3f" % (sum(labels) / len(labels)))
+
+    mlp = build_torchscript(rows, labels)
+    ts_dir = os.path.join(MODELS, "churn-torchscript", "1")
+    os.makedirs(ts_dir, exist_ok=True)
+    mlp.save(os.path.join(ts_dir, "model.pt"))
+
+    ml_dir = os.path.join(MODELS, "churn-mlflow")
+    os.makedirs(os.path.join(ml_dir, "data"), exist_ok=True)
+    torch.jit.save(mlp, os.path.join(ml_dir, "data", "model.pth"))
+    with open(os.path.join(ml_dir, "MLmodel"), "w") as f:
+        f.write(MLMODEL.format(torch_version=torch.__version__))
+    with open(os.path.join(ml_dir, "python_env.yaml"), "w") as f:
+        f.write("python: 3.11.2\ndependencies:\n- torch=={}\n".format(torch.__version__))
+
+    onnx_model, onnx_predict = build_onnx(rows, labels)
+    onnx_dir = os.path.join(MODELS, "churn-onnx", "1")
+    os.makedirs(onnx_dir, exist_ok=True)
+    onnx.save(onnx_model, os.path.join(onnx_dir, "model.onnx"))
+
+    samples = [
+        (12.0, 70.35, 844.20, "Month-to-month", "Electronic check"),
+        (60.0, 25.10, 1506.00, "Two year", "Credit card (automatic)"),
+        (2.0, 99.65, 199.30, "Month-to-month", "Mailed check"),
+        (36.0, 55.00, 1980.00, "One year", "Bank transfer (automatic)"),
+    ]
+    with torch.no_grad():
+        mlp_out = mlp(torch.tensor([[s[0], s[1], s[2]] for s in samples])).tolist()
+    expected = {
+        "columns": ["tenure", "monthly_charges", "total_charges", "contract_type", "payment_method"],
+        "samples": [list(s) for s in samples],
+        "churn-onnx": [onnx_predict(s) for s in samples],
+        "churn-torchscript": mlp_out,
+    }
+    with open(os.path.join(HERE, "expected.json"), "w") as f:
+        json.dump(expected, f, indent=2)
+        f.write("\n")
+    print(json.dumps(expected, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+package dev.gantry.runner;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.gantry.runner.engine.ModelLoader;
+import dev.gantry.runner.grpc.HealthService;
+import dev.gantry.runner.grpc.InferenceService;
+import dev.gantry.runner.lifecycle.ModelManager;
+import dev.gantry.runner.lifecycle.ServedVersion;
+import dev.gantry.runner.metrics.RunnerMetrics;
+import dev.gantry.runner.repository.ModelRepository;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The model-runner process: model manager, gRPC server and metrics server, wired together.
+ * {@link #start} returns once the ports are bound and the start-up models are loaded.
+ */
+public final class ModelRunner implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelRunner.class);
+  static final String VERSION = "0.1.0";
+
+  private final Vertx vertx;
+  private final ScheduledThreadPoolExecutor timers;
+  private final RunnerMetrics metrics;
+  private final ModelManager models;
+  private final HttpServer grpcServer;
+  private final HttpServer metricsServer;
+
+  private ModelRunner(Vertx vertx, ScheduledThreadPoolExecutor timers, RunnerMetrics metrics, ModelManager models,
+      HttpServer grpcServer, HttpServer metricsServer) {
+    this.vertx = vertx;
+    this.timers = timers;
+    this.metrics = metrics;
+    this.models = models;
+    this.grpcServer = grpcServer;
+    this.metricsServer = metricsServer;
+  }
+
+  /** Starts the runner and loads its start-up models; blocks until done. */
+  public static ModelRunner start(RunnerOptions options) {
+    requireNonNull(options, "options");
+    ModelRepository repository = new ModelRepository(options.modelRepository(), options.device());
+    List<String> toLoad = options.models().isEmpty() ? repository.modelNames() : options.models();
+    for (String name : toLoad) {
+      if (!repository.contains(name)) {
+        throw new IllegalArgumentException("--models names '" + name + "' but " + repository.root()
+            + " has no such model; it has " + repository.modelNames());
+      }
+    }
+    ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = Executors.defaultThreadFactory().newThread(r);
+      t.setName("gantry-deadlines");
+      t.setDaemon(true);
+      return t;
+    });
+    timers.setRemoveOnCancelPolicy(true);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    RunnerMetrics metrics = new RunnerMetrics(registry);
+    ModelManager models = new ModelManager(repository, new ModelLoader(), metrics, timers);
+    Vertx vertx = Vertx.vertx();
+    try {
+      GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(options.maxMessageBytes()));
+      new InferenceService(models, VERSION).bind(grpc);
+      new HealthService(models).bind(vertx, grpc);
+      HttpServer grpcHttp = vertx.createHttpServer(new HttpServerOptions()
+              .setHost(options.host()).setPort(options.grpcPort()).setHttp2ClearTextEnabled(true))
+          .requestHandler(grpc);
+      HttpServer metricsHttp = vertx.createHttpServer(new HttpServerOptions()
+              .setHost(options.host()).setPort(options.metricsPort()))
+          .requestHandler(req -> {
+            if (req.path().equals("/metrics")) {
+              vertx.executeBlocking(registry::scrape, false).onComplete(ar -> {
+                if (ar.succeeded()) {
+                  req.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(ar.result());
+                } else {
+                  req.response().setStatusCode(500).end(String.valueOf(ar.cause()));
+                }
+              });
+            } else {
+              req.response().setStatusCode(404).end("only /metrics is served here\n");
+            }
+          });
+      grpcHttp.listen().await();
+      metricsHttp.listen().await();
+      ModelRunner runner = new ModelRunner(vertx, timers, metrics, models, grpcHttp, metricsHttp);
+      runner.loadAtStart(toLoad);
+      return runner;
+    } catch (RuntimeException e) {
+      models.close();
+      vertx.close().await();
+      timers.shutdownNow();
+      throw e;
+    }
+  }
+
+  private void loadAtStart(List<String> names) {
+    long t0 = System.nanoTime();
+    List<CompletableFuture<List<ServedVersion>>> loads = new ArrayList<>();
+    for (String name : names) {
+      loads.add(models.load(name));
+    }
+    List<String> failed = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      try {
+        loads.get(i).join();
+      } catch (RuntimeException e) {
+        failed.add(names.get(i));
+      }
+    }
+    StringBuilder summary = new StringBuilder();
+    for (String name : names) {
+      for (ServedVersion v : models.served(name)) {
+        summary.append(String.format("%n  %-24s v%-3d %-11s %-6s load %5d ms  warm-up %5d ms  max_batch %d%s",
+            name, v.version(), v.loaded().platform().djlEngine(), v.loaded().device(), v.loadTime().toMillis(),
+            v.warmupTime().toMillis(), v.signature().maxBatchSize(),
+            v.config().dynamicBatching().isPresent() ? " dynamic batching" : ""));
+      }
+      models.failure(name).ifPresent(reason -> summary.append(String.format("%n  %-24s FAILED: %s", name, reason)));
+    }
+    LOG.info("event=runner_started grpc={} metrics={} models={} failed={} ready={} start_ms={}{}", grpcPort(),
+        metricsPort(), names.size() - failed.size(), failed.size(), models.ready(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), summary);
+  }
+
+  public int grpcPort() {
+    return grpcServer.actualPort();
+  }
+
+  public int metricsPort() {
+    return metricsServer.actualPort();
+  }
+
+  public ModelManager models() {
+    return models;
+  }
+
+  public RunnerMetrics metrics() {
+    return metrics;
+  }
+
+  /** Stops taking calls, lets in-flight requests finish, unloads models and frees everything. */
+  @Override
+  public void close() {
+    grpcServer.close().await();
+    metricsServer.close().await();
+    models.close();
+    vertx.close().await();
+    timers.shutdownNow();
+    metrics.close();
+  }
+}

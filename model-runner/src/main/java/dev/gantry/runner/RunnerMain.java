@@ -1,0 +1,46 @@
+package dev.gantry.runner;
+
+import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Command-line entry point of the model-runner. */
+public final class RunnerMain {
+  private static final Logger LOG = LoggerFactory.getLogger(RunnerMain.class);
+
+  private RunnerMain() {}
+
+  public static void main(String[] args) throws InterruptedException {
+    if (Arrays.asList(args).contains("--help")) {
+      System.out.println(RunnerOptions.USAGE);
+      return;
+    }
+    // Nothing may be downloaded at run time: engines come from the classpath.
+    System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+    RunnerOptions options;
+    try {
+      options = RunnerOptions.parse(args, System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
+    }
+    ModelRunner runner;
+    try {
+      runner = ModelRunner.start(options);
+    } catch (RuntimeException e) {
+      LOG.error("event=runner_start_failed reason=\"{}\"", e.getMessage(), e);
+      System.exit(1);
+      return;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("event=runner_stopping");
+      runner.close();
+      LOG.info("event=runner_stopped");
+      stopped.countDown();
+    }, "gantry-shutdown"));
+    stopped.await();
+  }
+}

@@ -1,0 +1,143 @@
+package dev.gantry.runner.engine;
+
+import static java.util.Objects.requireNonNull;
+
+import ai.djl.inference.Predictor;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.repository.zoo.ZooModel;
+import dev.gantry.runner.inference.ErrorKind;
+import dev.gantry.runner.inference.InferenceException;
+import dev.gantry.runner.inference.ModelSignature;
+import dev.gantry.runner.inference.Tensor;
+import dev.gantry.runner.inference.TensorSpec;
+import dev.gantry.runner.repository.DeviceSpec;
+import dev.gantry.runner.repository.Platform;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A model file loaded into a DJL engine, with its resolved signature. Each model instance
+ * gets its own {@link Instance} (a DJL predictor) and runs on its own thread.
+ */
+public final class LoadedModel implements AutoCloseable {
+  private final ZooModel<NDList, NDList> model;
+  private final ModelSignature signature;
+  private final Platform platform;
+  private final DeviceSpec device;
+
+  LoadedModel(ZooModel<NDList, NDList> model, ModelSignature signature, Platform platform, DeviceSpec device) {
+    this.model = requireNonNull(model, "model");
+    this.signature = requireNonNull(signature, "signature");
+    this.platform = requireNonNull(platform, "platform");
+    this.device = requireNonNull(device, "device");
+  }
+
+  public ModelSignature signature() {
+    return signature;
+  }
+
+  public Platform platform() {
+    return platform;
+  }
+
+  public DeviceSpec device() {
+    return device;
+  }
+
+  /** A new model instance; not thread-safe, use one per worker thread. */
+  public Instance newInstance() {
+    return new Instance(model.newPredictor());
+  }
+
+  @Override
+  public void close() {
+    model.close();
+  }
+
+  /** One model instance: runs a batch of inputs (in signature order) to outputs (in signature order). */
+  public final class Instance implements AutoCloseable {
+    private final Predictor<NDList, NDList> predictor;
+
+    private Instance(Predictor<NDList, NDList> predictor) {
+      this.predictor = predictor;
+    }
+
+    /**
+     * Runs the engine.
+     *
+     * @throws InferenceException INTERNAL with the engine's message when the engine fails
+     */
+    public List<Tensor> run(List<Tensor> inputs) {
+      try (NDManager manager = model.getNDManager().newSubManager()) {
+        NDList in = new NDList(inputs.size());
+        for (Tensor t : inputs) {
+          in.add(TensorConverter.toNDArray(manager, t));
+        }
+        NDList out = predictor.predict(in);
+        try {
+          return outputs(out);
+        } finally {
+          for (NDArray a : out) {
+            a.close();
+          }
+        }
+      } catch (InferenceException e) {
+        throw e;
+      } catch (Exception | Error e) {
+        if (e instanceof Error && !(e instanceof LinkageError) && !(e.getClass().getName().contains("Engine"))) {
+          throw (Error) e;
+        }
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        throw new InferenceException(ErrorKind.INTERNAL, platform.djlEngine() + " failed: " + firstLines(message), e);
+      }
+    }
+
+    @Override
+    public void close() {
+      predictor.close();
+    }
+  }
+
+  private List<Tensor> outputs(NDList out) {
+    List<TensorSpec> specs = signature.outputs();
+    if (out.size() != specs.size()) {
+      throw new InferenceException(ErrorKind.INTERNAL, "the model returned " + out.size()
+          + " outputs but its config lists " + specs.size() + " " + signature.outputNames());
+    }
+    Map<String, NDArray> byName = new HashMap<>();
+    for (NDArray a : out) {
+      if (a.getName() != null) {
+        byName.put(a.getName(), a);
+      }
+    }
+    boolean named = byName.keySet().containsAll(signature.outputNames());
+    List<Tensor> tensors = new ArrayList<>(specs.size());
+    for (int i = 0; i < specs.size(); i++) {
+      TensorSpec spec = specs.get(i);
+      NDArray array = named ? byName.get(spec.name()) : out.get(i);
+      Tensor t = TensorConverter.fromNDArray(spec.name(), array);
+      if (t.datatype() != spec.datatype()) {
+        throw new InferenceException(ErrorKind.INTERNAL, "output '" + spec.name() + "' came out as "
+            + t.datatype() + " but the config declares " + spec.datatype() + "; fix the config's datatype");
+      }
+      tensors.add(t);
+    }
+    return tensors;
+  }
+
+  private static String firstLines(String message) {
+    String[] lines = message.split("\n");
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < lines.length && i < 3; i++) {
+      if (sb.length() > 0) {
+        sb.append(" | ");
+      }
+      sb.append(lines[i].trim());
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,130 @@
+package dev.gantry.runner.engine;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDList;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ModelNotFoundException;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.NoopTranslator;
+import dev.gantry.runner.inference.ModelSignature;
+import dev.gantry.runner.inference.TensorSpec;
+import dev.gantry.runner.repository.ConfigException;
+import dev.gantry.runner.repository.DeviceSpec;
+import dev.gantry.runner.repository.ModelConfig;
+import dev.gantry.runner.repository.Platform;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Loads model files into DJL engines. Engines come from the classpath (native libraries from
+ * Maven Central's platform jars); with {@code ai.djl.offline=true} nothing is downloaded.
+ */
+public final class ModelLoader {
+
+  /**
+   * Loads one version's model file.
+   *
+   * @throws ConfigException when the file, the config or the device request cannot be honoured
+   */
+  public LoadedModel load(ModelConfig config, Path file) {
+    Device device = device(config.platform(), config.device(), config.name());
+    ModelSignature signature = signature(config, file);
+    Criteria<NDList, NDList> criteria = Criteria.builder()
+        .setTypes(NDList.class, NDList.class)
+        .optModelPath(file)
+        .optEngine(config.platform().djlEngine())
+        .optDevice(device)
+        .optTranslator(new NoopTranslator())
+        .build();
+    try {
+      ZooModel<NDList, NDList> model = criteria.loadModel();
+      return new LoadedModel(model, signature, config.platform(), config.device());
+    } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
+      throw new ConfigException(file + ": " + config.platform().djlEngine() + " cannot load the model: "
+          + e.getMessage() + hint(config.platform()), e);
+    }
+  }
+
+  private static String hint(Platform platform) {
+    return platform == Platform.PYTORCH
+        ? " (fix: save the model as TorchScript with torch.jit.trace or torch.jit.script, then torch.jit.save)"
+        : " (fix: export a valid ONNX file, e.g. with torch.onnx.export)";
+  }
+
+  private static Device device(Platform platform, DeviceSpec spec, String model) {
+    if (!spec.gpu()) {
+      return Device.cpu();
+    }
+    Engine engine = Engine.getEngine(platform.djlEngine());
+    int gpus = engine.getGpuCount();
+    if (spec.index() >= gpus) {
+      throw new ConfigException("model '" + model + "': 'device' asks for " + spec + " but the "
+          + platform.djlEngine() + " engine sees " + gpus + " GPU(s) on this machine; fix: set 'device: cpu', "
+          + "or run on a machine with that GPU and the CUDA build of the engine", null);
+    }
+    return Device.gpu(spec.index());
+  }
+
+  private static ModelSignature signature(ModelConfig config, Path file) {
+    if (config.platform() != Platform.ONNXRUNTIME) {
+      return new ModelSignature(config.inputs(), config.outputs(), config.maxBatchSize());
+    }
+    OnnxIntrospector.Described described = OnnxIntrospector.describe(file);
+    List<TensorSpec> inputs = resolve(config, file, "inputs", config.inputs(), described.inputs());
+    List<TensorSpec> outputs = resolve(config, file, "outputs", config.outputs(), described.outputs());
+    return new ModelSignature(inputs, outputs, config.maxBatchSize());
+  }
+
+  /** Config tensors checked against the graph, or the graph's own when the config lists none. */
+  private static List<TensorSpec> resolve(ModelConfig config, Path file, String key, List<TensorSpec> declared,
+      List<TensorSpec> graph) {
+    List<TensorSpec> result = new ArrayList<>();
+    for (TensorSpec g : graph) {
+      Optional<TensorSpec> d = declared.stream().filter(s -> s.name().equals(g.name())).findFirst();
+      if (declared.isEmpty()) {
+        result.add(fromGraph(config, file, g));
+      } else if (d.isPresent()) {
+        if (d.get().datatype() != g.datatype()) {
+          throw new ConfigException(file + ": config '" + key + "' declares '" + g.name() + "' as "
+              + d.get().datatype() + " but the ONNX graph has " + g.datatype() + "; fix: use " + g.datatype()
+              + " or leave '" + key + "' out to take the graph's", null);
+        }
+        result.add(new TensorSpec(g.name(), g.datatype(), d.get().dims(), Map.of()));
+      } else if (key.equals("inputs")) {
+        throw new ConfigException(file + ": the ONNX graph has input '" + g.name() + "' that config 'inputs'"
+            + " does not list; fix: list every graph input, or leave 'inputs' out", null);
+      }
+    }
+    for (TensorSpec d : declared) {
+      if (graph.stream().noneMatch(g -> g.name().equals(d.name()))) {
+        throw new ConfigException(file + ": config '" + key + "' lists '" + d.name() + "' but the ONNX graph has "
+            + graph.stream().map(TensorSpec::name).toList() + "; fix: use the graph's names", null);
+      }
+    }
+    if (key.equals("outputs") && !declared.isEmpty() && result.size() != graph.size()) {
+      throw new ConfigException(file + ": config 'outputs' must list every graph output "
+          + graph.stream().map(TensorSpec::name).toList() + ", or be left out", null);
+    }
+    return result;
+  }
+
+  private static TensorSpec fromGraph(ModelConfig config, Path file, TensorSpec g) {
+    long[] full = g.dims();
+    if (config.maxBatchSize() == 0) {
+      return g;
+    }
+    if (full.length == 0 || full[0] != -1) {
+      throw new ConfigException(file + ": max_batch_size is " + config.maxBatchSize() + " but tensor '" + g.name()
+          + "' has shape " + Arrays.toString(full) + " without a variable first dimension; fix: set"
+          + " max_batch_size: 0, or export the model with a dynamic batch axis", null);
+    }
+    return new TensorSpec(g.name(), g.datatype(), Arrays.copyOfRange(full, 1, full.length), g.parameters());
+  }
+}

@@ -1,0 +1,62 @@
+package dev.gantry.runner.grpc;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.gantry.proto.health.HealthCheckResponse;
+import dev.gantry.proto.health.HealthCheckResponse.ServingStatus;
+import dev.gantry.proto.health.HealthGrpcService;
+import dev.gantry.proto.inference.GRPCInferenceServiceGrpcService;
+import dev.gantry.runner.lifecycle.ModelManager;
+import io.vertx.core.Vertx;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.server.GrpcServer;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * {@code grpc.health.v1.Health}: the server ("" or the inference service's name) is SERVING when
+ * every model asked for is READY; a model's name may be asked for too.
+ */
+public final class HealthService {
+  private static final long WATCH_PERIOD_MS = 500;
+
+  private final ModelManager models;
+
+  public HealthService(ModelManager models) {
+    this.models = requireNonNull(models, "models");
+  }
+
+  public void bind(Vertx vertx, GrpcServer server) {
+    server.callHandler(HealthGrpcService.Check, call -> call.handler(req -> {
+      ServingStatus status = status(req.getService());
+      if (status == ServingStatus.SERVICE_UNKNOWN) {
+        call.response().status(GrpcStatus.NOT_FOUND).statusMessage("unknown service '" + req.getService() + "'").end();
+      } else {
+        call.response().end(HealthCheckResponse.newBuilder().setStatus(status).build());
+      }
+    }));
+    server.callHandler(HealthGrpcService.Watch, call -> call.handler(req -> {
+      AtomicReference<ServingStatus> last = new AtomicReference<>();
+      Runnable send = () -> {
+        ServingStatus now = status(req.getService());
+        if (now != last.getAndSet(now)) {
+          call.response().write(HealthCheckResponse.newBuilder().setStatus(now).build());
+        }
+      };
+      send.run();
+      long timer = vertx.setPeriodic(WATCH_PERIOD_MS, id -> send.run());
+      call.exceptionHandler(e -> vertx.cancelTimer(timer));
+      call.response().exceptionHandler(e -> vertx.cancelTimer(timer));
+      call.connection().closeHandler(v -> vertx.cancelTimer(timer));
+    }));
+  }
+
+  ServingStatus status(String service) {
+    if (service.isEmpty() || service.equals(GRPCInferenceServiceGrpcService.SERVICE_NAME.fullyQualifiedName())) {
+      return models.ready() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+    }
+    if (!models.served(service).isEmpty()) {
+      return ServingStatus.SERVING;
+    }
+    return models.repository().contains(service) ? ServingStatus.NOT_SERVING : ServingStatus.SERVICE_UNKNOWN;
+  }
+}

@@ -1,0 +1,204 @@
+package dev.gantry.runner.grpc;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.gantry.proto.inference.GRPCInferenceServiceGrpcService;
+import dev.gantry.proto.inference.InferParameter;
+import dev.gantry.proto.inference.ModelInferRequest;
+import dev.gantry.proto.inference.ModelMetadataRequest;
+import dev.gantry.proto.inference.ModelMetadataResponse;
+import dev.gantry.proto.inference.ModelReadyResponse;
+import dev.gantry.proto.inference.ModelStreamInferResponse;
+import dev.gantry.proto.inference.RepositoryIndexResponse;
+import dev.gantry.proto.inference.RepositoryModelLoadResponse;
+import dev.gantry.proto.inference.RepositoryModelUnloadResponse;
+import dev.gantry.proto.inference.ServerLiveResponse;
+import dev.gantry.proto.inference.ServerMetadataResponse;
+import dev.gantry.proto.inference.ServerReadyResponse;
+import dev.gantry.runner.inference.InferRequest;
+import dev.gantry.runner.inference.InferenceException;
+import dev.gantry.runner.inference.ModelSignature;
+import dev.gantry.runner.inference.TensorSpec;
+import dev.gantry.runner.lifecycle.IndexEntry;
+import dev.gantry.runner.lifecycle.ModelManager;
+import dev.gantry.runner.lifecycle.ServedVersion;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.GrpcServerResponse;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code inference.GRPCInferenceService} on a Vert.x gRPC server. Handlers run on the event
+ * loop and only decode, hand off and answer: inference runs on the batcher's worker threads,
+ * loads on the loader thread, and answers come back to the call's own context.
+ */
+public final class InferenceService {
+  static final String SERVER_NAME = "gantry-model-runner";
+
+  private final ModelManager models;
+  private final String serverVersion;
+
+  public InferenceService(ModelManager models, String serverVersion) {
+    this.models = requireNonNull(models, "models");
+    this.serverVersion = requireNonNull(serverVersion, "serverVersion");
+  }
+
+  /** Registers every method on the server. */
+  public void bind(GrpcServer server) {
+    server.callHandler(GRPCInferenceServiceGrpcService.ServerLive, call -> call.handler(
+        req -> call.response().end(ServerLiveResponse.newBuilder().setLive(true).build())));
+    server.callHandler(GRPCInferenceServiceGrpcService.ServerReady, call -> call.handler(
+        req -> call.response().end(ServerReadyResponse.newBuilder().setReady(models.ready()).build())));
+    server.callHandler(GRPCInferenceServiceGrpcService.ModelReady, call -> call.handler(
+        req -> call.response().end(ModelReadyResponse.newBuilder()
+            .setReady(models.modelReady(req.getName(), req.getVersion())).build())));
+    server.callHandler(GRPCInferenceServiceGrpcService.ServerMetadata, call -> call.handler(
+        req -> call.response().end(ServerMetadataResponse.newBuilder()
+            .setName(SERVER_NAME).setVersion(serverVersion).addExtensions("model_repository").build())));
+    server.callHandler(GRPCInferenceServiceGrpcService.ModelMetadata, call -> call.handler(req -> {
+      try {
+        call.response().end(metadata(req));
+      } catch (RuntimeException e) {
+        GrpcErrors.fail(call.response(), e);
+      }
+    }));
+    server.callHandler(GRPCInferenceServiceGrpcService.ModelInfer, this::modelInfer);
+    server.callHandler(GRPCInferenceServiceGrpcService.ModelStreamInfer, this::modelStreamInfer);
+    server.callHandler(GRPCInferenceServiceGrpcService.RepositoryIndex, call -> call.handler(req -> {
+      RepositoryIndexResponse.Builder index = RepositoryIndexResponse.newBuilder();
+      for (IndexEntry e : models.index(req.getReady())) {
+        index.addModels(RepositoryIndexResponse.ModelIndex.newBuilder().setName(e.name()).setVersion(e.version())
+            .setState(e.state().name()).setReason(e.reason()));
+      }
+      call.response().end(index.build());
+    }));
+    server.callHandler(GRPCInferenceServiceGrpcService.RepositoryModelLoad, call -> call.handler(req -> {
+      Context context = Vertx.currentContext();
+      models.load(req.getModelName()).whenComplete((v, e) -> context.runOnContext(x -> {
+        if (e != null) {
+          GrpcErrors.fail(call.response(), e);
+        } else {
+          call.response().end(RepositoryModelLoadResponse.getDefaultInstance());
+        }
+      }));
+    }));
+    server.callHandler(GRPCInferenceServiceGrpcService.RepositoryModelUnload, call -> call.handler(req -> {
+      Context context = Vertx.currentContext();
+      models.unload(req.getModelName()).whenComplete((v, e) -> context.runOnContext(x -> {
+        if (e != null) {
+          GrpcErrors.fail(call.response(), e);
+        } else {
+          call.response().end(RepositoryModelUnloadResponse.getDefaultInstance());
+        }
+      }));
+    }));
+  }
+
+  private ModelMetadataResponse metadata(ModelMetadataRequest req) {
+    ServedVersion v = models.resolve(req.getName(), req.getVersion());
+    ModelSignature sig = v.signature();
+    ModelMetadataResponse.Builder b = ModelMetadataResponse.newBuilder()
+        .setName(v.model())
+        .setPlatform(v.loaded().platform().metadataName())
+        .putParameters("max_batch_size", InferParameter.newBuilder().setInt64Param(sig.maxBatchSize()).build());
+    for (ServedVersion s : models.served(req.getName())) {
+      b.addVersions(Long.toString(s.version()));
+    }
+    for (TensorSpec spec : sig.inputs()) {
+      b.addInputs(tensorMetadata(sig, spec));
+    }
+    for (TensorSpec spec : sig.outputs()) {
+      b.addOutputs(tensorMetadata(sig, spec));
+    }
+    return b.build();
+  }
+
+  private static ModelMetadataResponse.TensorMetadata tensorMetadata(ModelSignature sig, TensorSpec spec) {
+    ModelMetadataResponse.TensorMetadata.Builder t = ModelMetadataResponse.TensorMetadata.newBuilder()
+        .setName(spec.name())
+        .setDatatype(spec.datatype().name());
+    for (long d : sig.fullShape(spec)) {
+      t.addShape(d);
+    }
+    for (Map.Entry<String, String> p : spec.parameters().entrySet()) {
+      t.putParameters(p.getKey(), InferParameter.newBuilder().setStringParam(p.getValue()).build());
+    }
+    return t.build();
+  }
+
+  private void modelInfer(GrpcServerRequest<ModelInferRequest, dev.gantry.proto.inference.ModelInferResponse> call) {
+    long deadline = deadlineOf(call);
+    call.handler(req -> {
+      Context context = Vertx.currentContext();
+      GrpcServerResponse<ModelInferRequest, dev.gantry.proto.inference.ModelInferResponse> response = call.response();
+      infer(req, deadline).whenComplete((resp, e) -> context.runOnContext(x -> {
+        if (e != null) {
+          GrpcErrors.fail(response, e);
+        } else {
+          response.end(resp);
+        }
+      }));
+    });
+  }
+
+  private CompletableFuture<dev.gantry.proto.inference.ModelInferResponse> infer(ModelInferRequest req,
+      long deadline) {
+    InferRequest request;
+    try {
+      request = ProtoTensors.decode(req, deadline);
+    } catch (InferenceException e) {
+      // the model's failure counter hears of it only once the request reaches the model
+      return CompletableFuture.failedFuture(e);
+    }
+    boolean raw = ProtoTensors.wantsRaw(req);
+    return models.infer(req.getModelName(), req.getModelVersion(), request)
+        .thenApply(result -> ProtoTensors.encode(result, req.getId(), raw));
+  }
+
+  /** One response per request, in completion order; the stream ends after the last one. */
+  private void modelStreamInfer(GrpcServerRequest<ModelInferRequest, ModelStreamInferResponse> call) {
+    Context context = Vertx.currentContext();
+    long deadline = deadlineOf(call);
+    AtomicInteger pending = new AtomicInteger(1);
+    AtomicBoolean ended = new AtomicBoolean();
+    Runnable finishOne = () -> {
+      if (pending.decrementAndGet() == 0 && ended.compareAndSet(false, true)) {
+        call.response().end();
+      }
+    };
+    call.handler(req -> {
+      pending.incrementAndGet();
+      infer(req, deadline).whenComplete((resp, e) -> context.runOnContext(x -> {
+        ModelStreamInferResponse.Builder out = ModelStreamInferResponse.newBuilder();
+        if (e != null) {
+          InferenceException ie = InferenceException.of(e);
+          out.setErrorMessage(ie.kind() + ": " + ie.getMessage());
+        } else {
+          out.setInferResponse(resp);
+        }
+        if (!ended.get()) {
+          call.response().write(out.build());
+        }
+        finishOne.run();
+      }));
+    });
+    call.endHandler(v -> finishOne.run());
+    call.exceptionHandler(e -> ended.set(true));
+  }
+
+  private static long deadlineOf(GrpcServerRequest<?, ?> call) {
+    long timeoutMs = call.timeout();
+    return timeoutMs > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs) : 0;
+  }
+
+  static List<String> extensions() {
+    return List.of("model_repository");
+  }
+}

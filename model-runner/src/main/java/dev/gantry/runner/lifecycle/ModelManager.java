@@ -1,0 +1,290 @@
+package dev.gantry.runner.lifecycle;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.gantry.runner.engine.ModelLoader;
+import dev.gantry.runner.inference.ErrorKind;
+import dev.gantry.runner.inference.InferRequest;
+import dev.gantry.runner.inference.InferResult;
+import dev.gantry.runner.inference.InferenceException;
+import dev.gantry.runner.metrics.RunnerMetrics;
+import dev.gantry.runner.repository.ConfigException;
+import dev.gantry.runner.repository.ModelDefinition;
+import dev.gantry.runner.repository.ModelRepository;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Loads, reloads and unloads models and routes requests to their served versions.
+ *
+ * <p>Loads and unloads run one at a time on a loader thread. A reload brings the new versions up
+ * and warms them before swapping them in; the old versions then drain. Requests never wait on a
+ * load: they see either the old or the new versions.
+ */
+public final class ModelManager implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelManager.class);
+
+  private final ModelRepository repository;
+  private final ModelLoader loader;
+  private final RunnerMetrics metrics;
+  private final ScheduledExecutorService timers;
+  private final ExecutorService loaderThread;
+  private final Map<String, Slot> slots = new ConcurrentHashMap<>();
+
+  public ModelManager(ModelRepository repository, ModelLoader loader, RunnerMetrics metrics,
+      ScheduledExecutorService timers) {
+    this.repository = requireNonNull(repository, "repository");
+    this.loader = requireNonNull(loader, "loader");
+    this.metrics = requireNonNull(metrics, "metrics");
+    this.timers = requireNonNull(timers, "timers");
+    this.loaderThread = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "gantry-model-loader");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  public ModelRepository repository() {
+    return repository;
+  }
+
+  /**
+   * Loads a model, or reloads it from disk if it is loaded.
+   *
+   * @return completes when the model's versions are READY; fails with an {@link InferenceException}
+   */
+  public CompletableFuture<List<ServedVersion>> load(String name) {
+    return CompletableFuture.supplyAsync(() -> doLoad(name), loaderThread);
+  }
+
+  /**
+   * Unloads a model once its in-flight requests are answered.
+   *
+   * @return completes when the model is gone
+   */
+  public CompletableFuture<Void> unload(String name) {
+    return CompletableFuture.supplyAsync(() -> {
+      Slot slot = slots.get(name);
+      if (slot == null) {
+        if (!repository.contains(name)) {
+          throw InferenceException.notFound("unknown model '" + name + "'");
+        }
+        return CompletableFuture.<Void>completedFuture(null);
+      }
+      slot.wanted = false;
+      slot.state = ModelState.UNLOADING;
+      Collection old = new Collection(slot.serving.values());
+      slot.serving = Collections.emptyNavigableMap();
+      return old.retireAll().whenComplete((v, e) -> {
+        slot.state = ModelState.UNAVAILABLE;
+        slot.reason = "unloaded";
+        LOG.info("event=model_unloaded model={}", name);
+      });
+    }, loaderThread).thenCompose(f -> f);
+  }
+
+  private List<ServedVersion> doLoad(String name) {
+    Slot slot = slots.computeIfAbsent(name, n -> new Slot());
+    slot.wanted = true;
+    ModelState before = slot.state;
+    slot.state = ModelState.LOADING;
+    List<ServedVersion> started = new ArrayList<>();
+    try {
+      if (!repository.contains(name)) {
+        throw InferenceException.notFound("unknown model '" + name + "': no folder with a config.yaml or MLmodel in "
+            + repository.root());
+      }
+      ModelDefinition def = repository.read(name);
+      for (Map.Entry<Long, Path> v : def.versions().entrySet()) {
+        started.add(ServedVersion.start(def.config(), v.getKey(), v.getValue(), loader, metrics, timers));
+      }
+    } catch (RuntimeException | LinkageError e) {
+      new Collection(started).retireAll();
+      InferenceException failure = loadFailure(name, e);
+      slot.reason = failure.getMessage();
+      slot.state = slot.serving.isEmpty() ? ModelState.UNAVAILABLE : ModelState.READY;
+      if (before == ModelState.UNAVAILABLE && slot.serving.isEmpty() && failure.kind() == ErrorKind.NOT_FOUND) {
+        slots.remove(name, slot);
+      }
+      LOG.error("event=model_load_failed model={} reason=\"{}\"", name, failure.getMessage(), e);
+      throw failure;
+    }
+    NavigableMap<Long, ServedVersion> fresh = new TreeMap<>();
+    started.forEach(s -> fresh.put(s.version(), s));
+    Collection old = new Collection(slot.serving.values());
+    slot.serving = Collections.unmodifiableNavigableMap(fresh);
+    slot.state = ModelState.READY;
+    slot.reason = "";
+    old.retireAll();
+    for (ServedVersion s : started) {
+      LOG.info("event=model_ready model={} version={} engine={} device={} load_ms={} warmup_ms={}", name,
+          s.version(), s.loaded().platform().djlEngine(), s.loaded().device(), s.loadTime().toMillis(),
+          s.warmupTime().toMillis());
+    }
+    return started;
+  }
+
+  private static InferenceException loadFailure(String name, Throwable e) {
+    if (e instanceof InferenceException ie) {
+      return ie;
+    }
+    if (e instanceof ConfigException) {
+      return new InferenceException(ErrorKind.INVALID_ARGUMENT, "failed to load model '" + name + "': "
+          + e.getMessage(), e);
+    }
+    return new InferenceException(ErrorKind.INTERNAL, "failed to load model '" + name + "': " + e, e);
+  }
+
+  /**
+   * Runs a request on a model version ("" for the newest served).
+   *
+   * @return the result; fails with an {@link InferenceException}
+   */
+  public CompletableFuture<InferResult> infer(String name, String version, InferRequest request) {
+    for (int attempt = 0; attempt < 3; attempt++) {
+      ServedVersion v;
+      try {
+        v = resolve(name, version);
+      } catch (InferenceException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+      if (v.tryAcquire()) {
+        CompletableFuture<InferResult> result;
+        try {
+          result = v.infer(request);
+        } catch (RuntimeException e) {
+          v.release();
+          return CompletableFuture.failedFuture(InferenceException.of(e));
+        }
+        return result.whenComplete((r, e) -> v.release());
+      }
+    }
+    return CompletableFuture.failedFuture(InferenceException.unavailable("model '" + name + "' is being unloaded"));
+  }
+
+  /**
+   * The served version for a request.
+   *
+   * @throws InferenceException NOT_FOUND for an unknown model or version, UNAVAILABLE when not loaded
+   */
+  public ServedVersion resolve(String name, String version) {
+    Slot slot = slots.get(name);
+    NavigableMap<Long, ServedVersion> serving = slot == null ? Collections.emptyNavigableMap() : slot.serving;
+    if (serving.isEmpty()) {
+      if (slot == null && !repository.contains(name)) {
+        throw InferenceException.notFound("unknown model '" + name + "'");
+      }
+      String why = slot == null ? "it was never loaded" : slot.state + (slot.reason.isEmpty() ? "" : ": " + slot.reason);
+      throw InferenceException.unavailable("model '" + name + "' is not loaded (" + why + ")");
+    }
+    if (version == null || version.isEmpty()) {
+      return serving.lastEntry().getValue();
+    }
+    ServedVersion v = null;
+    try {
+      v = serving.get(Long.parseLong(version));
+    } catch (NumberFormatException e) {
+      // falls through to NOT_FOUND
+    }
+    if (v == null) {
+      throw InferenceException.notFound("model '" + name + "' has no version '" + version + "'; served versions: "
+          + serving.keySet());
+    }
+    return v;
+  }
+
+  /** Served versions of a model, oldest first; empty when not loaded. */
+  public List<ServedVersion> served(String name) {
+    Slot slot = slots.get(name);
+    return slot == null ? List.of() : List.copyOf(slot.serving.values());
+  }
+
+  public boolean modelReady(String name, String version) {
+    try {
+      resolve(name, version);
+      return true;
+    } catch (InferenceException e) {
+      return false;
+    }
+  }
+
+  /** True when every model asked to be loaded serves at least one version. */
+  public boolean ready() {
+    for (Slot slot : slots.values()) {
+      if (slot.wanted && slot.serving.isEmpty()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** What the repository holds and the state of each model and version. */
+  public List<IndexEntry> index(boolean readyOnly) {
+    List<IndexEntry> entries = new ArrayList<>();
+    for (String name : repository.modelNames()) {
+      Slot slot = slots.get(name);
+      if (slot == null || slot.serving.isEmpty()) {
+        if (!readyOnly) {
+          ModelState state = slot == null ? ModelState.UNAVAILABLE : slot.state;
+          entries.add(new IndexEntry(name, "", state, slot == null ? "not loaded" : slot.reason));
+        }
+        continue;
+      }
+      for (ServedVersion v : slot.serving.values()) {
+        entries.add(new IndexEntry(name, Long.toString(v.version()), ModelState.READY, ""));
+      }
+      if (!readyOnly && slot.state == ModelState.LOADING) {
+        entries.add(new IndexEntry(name, "", ModelState.LOADING, "reloading"));
+      }
+    }
+    return entries;
+  }
+
+  public Optional<String> failure(String name) {
+    Slot slot = slots.get(name);
+    return slot == null || slot.reason.isEmpty() ? Optional.empty() : Optional.of(slot.reason);
+  }
+
+  /** Unloads every model, waiting for in-flight requests. */
+  @Override
+  public void close() {
+    List<CompletableFuture<Void>> all = new ArrayList<>();
+    for (String name : List.copyOf(slots.keySet())) {
+      all.add(unload(name));
+    }
+    CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
+    loaderThread.shutdown();
+  }
+
+  /** One model's state. Written by the loader thread only; read by anyone. */
+  private static final class Slot {
+    volatile NavigableMap<Long, ServedVersion> serving = Collections.emptyNavigableMap();
+    volatile ModelState state = ModelState.UNAVAILABLE;
+    volatile String reason = "";
+    volatile boolean wanted;
+  }
+
+  /** Versions retired together. */
+  private record Collection(java.util.Collection<ServedVersion> versions) {
+    Collection {
+      versions = List.copyOf(versions);
+    }
+
+    CompletableFuture<Void> retireAll() {
+      return CompletableFuture.allOf(versions.stream().map(ServedVersion::retire).toArray(CompletableFuture[]::new));
+    }
+  }
+}

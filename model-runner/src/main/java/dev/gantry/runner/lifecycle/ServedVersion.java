@@ -1,0 +1,225 @@
+package dev.gantry.runner.lifecycle;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.gantry.runner.batching.BatchExecutor;
+import dev.gantry.runner.batching.BatchPolicy;
+import dev.gantry.runner.batching.DynamicBatcher;
+import dev.gantry.runner.engine.LoadedModel;
+import dev.gantry.runner.engine.ModelLoader;
+import dev.gantry.runner.inference.InferRequest;
+import dev.gantry.runner.inference.InferResult;
+import dev.gantry.runner.inference.InferenceException;
+import dev.gantry.runner.inference.ModelSignature;
+import dev.gantry.runner.inference.RequestValidator;
+import dev.gantry.runner.inference.Shapes;
+import dev.gantry.runner.inference.Tensor;
+import dev.gantry.runner.inference.TensorSpec;
+import dev.gantry.runner.metrics.RunnerMetrics;
+import dev.gantry.runner.metrics.VersionMetrics;
+import dev.gantry.runner.repository.ModelConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One loaded, warmed-up model version: its engine model, instances and batcher. Requests hold
+ * it through {@link #tryAcquire()}/{@link #release()} so that retiring it waits for them.
+ */
+public final class ServedVersion {
+  private final String model;
+  private final long version;
+  private final ModelConfig config;
+  private final LoadedModel loaded;
+  private final List<LoadedModel.Instance> instances;
+  private final DynamicBatcher batcher;
+  private final VersionMetrics metrics;
+  private final Duration loadTime;
+  private final Duration warmupTime;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final CompletableFuture<Void> drained = new CompletableFuture<>();
+  private volatile boolean retiring;
+
+  private ServedVersion(String model, long version, ModelConfig config, LoadedModel loaded,
+      List<LoadedModel.Instance> instances, DynamicBatcher batcher, VersionMetrics metrics, Duration loadTime,
+      Duration warmupTime) {
+    this.model = model;
+    this.version = version;
+    this.config = config;
+    this.loaded = loaded;
+    this.instances = instances;
+    this.batcher = batcher;
+    this.metrics = metrics;
+    this.loadTime = loadTime;
+    this.warmupTime = warmupTime;
+  }
+
+  /** Loads, creates the instances, warms each one up and starts the batcher. Blocks. */
+  static ServedVersion start(ModelConfig config, long version, Path file, ModelLoader loader,
+      RunnerMetrics runnerMetrics, ScheduledExecutorService timers) {
+    long t0 = System.nanoTime();
+    LoadedModel loaded = loader.load(config, file);
+    List<LoadedModel.Instance> instances = new ArrayList<>();
+    try {
+      for (int i = 0; i < config.instanceCount(); i++) {
+        instances.add(loaded.newInstance());
+      }
+      long t1 = System.nanoTime();
+      warmUp(config, loaded.signature(), instances);
+      long t2 = System.nanoTime();
+      String label = "model '" + config.name() + "' version " + version;
+      BatchPolicy policy = config.dynamicBatching()
+          .map(b -> new BatchPolicy(true, config.maxBatchSize(), TimeUnit.MICROSECONDS.toNanos(b.maxQueueDelayMicros()),
+              b.preferredBatchSizes(), b.maxQueueSize()))
+          .orElse(BatchPolicy.unbatched(config.maxQueueSize()));
+      List<BatchExecutor> executors = new ArrayList<>();
+      for (LoadedModel.Instance instance : instances) {
+        executors.add(instance::run);
+      }
+      DynamicBatcher[] holder = new DynamicBatcher[1];
+      VersionMetrics metrics = runnerMetrics.version(config.name(), Long.toString(version),
+          () -> holder[0] == null ? 0 : holder[0].queueDepth());
+      holder[0] = new DynamicBatcher(label, policy, executors, timers, metrics);
+      Duration loadTime = Duration.ofNanos(t1 - t0);
+      Duration warmupTime = Duration.ofNanos(t2 - t1);
+      runnerMetrics.loaded(config.name(), Long.toString(version), loadTime.plus(warmupTime));
+      return new ServedVersion(config.name(), version, config, loaded, instances, holder[0], metrics, loadTime,
+          warmupTime);
+    } catch (RuntimeException e) {
+      instances.forEach(LoadedModel.Instance::close);
+      loaded.close();
+      throw e;
+    }
+  }
+
+  private static void warmUp(ModelConfig config, ModelSignature signature, List<LoadedModel.Instance> instances) {
+    if (config.warmup().iterations() == 0) {
+      return;
+    }
+    List<Tensor> inputs = new ArrayList<>();
+    for (TensorSpec spec : signature.inputs()) {
+      long[] shape = signature.fullShape(spec);
+      for (int d = 0; d < shape.length; d++) {
+        if (shape[d] == -1) {
+          shape[d] = d == 0 && signature.batches() ? config.warmup().batchSize() : 1;
+        }
+      }
+      int n = Math.toIntExact(Shapes.elementCount(shape));
+      inputs.add(spec.datatype().isBytes()
+          ? Tensor.ofStrings(spec.name(), shape, emptyStrings(n))
+          : Tensor.ofBytes(spec.name(), spec.datatype(), shape, new byte[n * spec.datatype().byteSize()]));
+    }
+    for (LoadedModel.Instance instance : instances) {
+      for (int i = 0; i < config.warmup().iterations(); i++) {
+        instance.run(inputs);
+      }
+    }
+  }
+
+  private static byte[][] emptyStrings(int n) {
+    byte[][] e = new byte[n][];
+    for (int i = 0; i < n; i++) {
+      e[i] = new byte[0];
+    }
+    return e;
+  }
+
+  public String model() {
+    return model;
+  }
+
+  public long version() {
+    return version;
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  public ModelSignature signature() {
+    return loaded.signature();
+  }
+
+  public LoadedModel loaded() {
+    return loaded;
+  }
+
+  public Duration loadTime() {
+    return loadTime;
+  }
+
+  public Duration warmupTime() {
+    return warmupTime;
+  }
+
+  public int queueDepth() {
+    return batcher.queueDepth();
+  }
+
+  boolean tryAcquire() {
+    inFlight.incrementAndGet();
+    if (retiring) {
+      release();
+      return false;
+    }
+    return true;
+  }
+
+  void release() {
+    if (inFlight.decrementAndGet() == 0 && retiring) {
+      drained.complete(null);
+    }
+  }
+
+  /** Validates, queues and answers one request; the caller holds an acquisition. */
+  CompletableFuture<InferResult> infer(InferRequest request) {
+    InferRequest valid;
+    try {
+      valid = RequestValidator.validate(model, loaded.signature(), request);
+    } catch (InferenceException e) {
+      metrics.failure(e.kind());
+      return CompletableFuture.failedFuture(e);
+    }
+    return batcher.submit(valid).handle((outputs, error) -> {
+      if (error != null) {
+        InferenceException e = InferenceException.of(error);
+        metrics.failure(e.kind());
+        throw e;
+      }
+      metrics.success();
+      return new InferResult(model, Long.toString(version), select(outputs, valid.requestedOutputs()));
+    });
+  }
+
+  private static List<Tensor> select(List<Tensor> outputs, Set<String> requested) {
+    if (requested.isEmpty()) {
+      return outputs;
+    }
+    return outputs.stream().filter(t -> requested.contains(t.name())).toList();
+  }
+
+  /**
+   * Stops taking requests, waits for those in flight and queued, then frees the engine.
+   *
+   * @return completes when the version is gone
+   */
+  CompletableFuture<Void> retire() {
+    retiring = true;
+    if (inFlight.get() == 0) {
+      drained.complete(null);
+    }
+    return drained
+        .thenCompose(v -> batcher.shutdown())
+        .whenComplete((v, e) -> {
+          metrics.retire();
+          instances.forEach(LoadedModel.Instance::close);
+          loaded.close();
+        });
+  }
+}

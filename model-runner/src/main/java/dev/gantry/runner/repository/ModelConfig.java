@@ -1,0 +1,59 @@
+package dev.gantry.runner.repository;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.gantry.runner.inference.TensorSpec;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One model's configuration, parsed and validated once.
+ *
+ * @param name model name (the folder name)
+ * @param platform engine
+ * @param maxBatchSize 0: no batch dimension; otherwise the largest batch along the first dimension
+ * @param inputs declared inputs; empty to read them from the model file (ONNX)
+ * @param outputs declared outputs; empty to read them from the model file (ONNX)
+ * @param dynamicBatching present when requests are merged into batches
+ * @param maxQueueSize queue bound when dynamic batching is off
+ * @param instanceCount model instances that run batches in parallel
+ * @param device where the model runs
+ * @param warmup warm-up before READY
+ * @param versionPolicy which versions are served
+ */
+public record ModelConfig(
+    String name,
+    Platform platform,
+    int maxBatchSize,
+    List<TensorSpec> inputs,
+    List<TensorSpec> outputs,
+    Optional<BatchingConfig> dynamicBatching,
+    int maxQueueSize,
+    int instanceCount,
+    DeviceSpec device,
+    WarmupConfig warmup,
+    VersionPolicy versionPolicy) {
+
+  public ModelConfig {
+    requireNonNull(name, "name");
+    requireNonNull(platform, "platform");
+    inputs = List.copyOf(inputs);
+    outputs = List.copyOf(outputs);
+    requireNonNull(dynamicBatching, "dynamicBatching");
+    requireNonNull(device, "device");
+    requireNonNull(warmup, "warmup");
+    requireNonNull(versionPolicy, "versionPolicy");
+  }
+
+  /** The same config on another device (the runner's {@code --device} override). */
+  public ModelConfig withDevice(DeviceSpec newDevice) {
+    return new ModelConfig(name, platform, maxBatchSize, inputs, outputs, dynamicBatching, maxQueueSize,
+        instanceCount, newDevice, warmup, versionPolicy);
+  }
+
+  /** The same config with other tensors (filled in from an MLflow signature). */
+  public ModelConfig withTensors(List<TensorSpec> newInputs, List<TensorSpec> newOutputs, int newMaxBatchSize) {
+    return new ModelConfig(name, platform, newMaxBatchSize, newInputs, newOutputs, dynamicBatching, maxQueueSize,
+        instanceCount, device, warmup, versionPolicy);
+  }
+}
