@@ -15,6 +15,10 @@ It writes, under examples/models/:
 and examples/expected.json: inputs and the probabilities Python computed
 for them, which the Java tests compare with what DJL computes.
 
+It also writes a test fixture, model-runner/src/test/resources/fixtures/gather/:
+a TorchScript model that picks one column per row (torch.gather), so that an
+out-of-range index makes the engine itself fail for that row only.
+
 The generated files are committed; building and testing Gantry needs no Python.
 """
 import json
@@ -185,6 +189,42 @@ utc_time_created: '2026-11-25 00:00:00.000000'
 """
 
 
+class Gather(torch.nn.Module):
+    def forward(self, x, idx):
+        return torch.gather(x, 1, idx)
+
+
+GATHER_CONFIG = """# Test fixture: picks column idx[i] of row x[i]; an index outside 0..3 makes
+# libtorch fail, which the tests use as a real engine failure.
+platform: pytorch
+max_batch_size: 16
+inputs:
+  - name: x
+    datatype: FP32
+    dims: [4]
+  - name: idx
+    datatype: INT64
+    dims: [1]
+outputs:
+  - name: picked
+    datatype: FP32
+    dims: [1]
+dynamic_batching:
+  max_queue_delay_microseconds: 20000
+warmup:
+  iterations: 1
+"""
+
+
+def build_fixtures():
+    root = os.path.join(HERE, "..", "model-runner", "src", "test", "resources", "fixtures", "gather")
+    os.makedirs(os.path.join(root, "1"), exist_ok=True)
+    scripted = torch.jit.script(Gather())
+    scripted.save(os.path.join(root, "1", "model.pt"))
+    with open(os.path.join(root, "config.yaml"), "w") as f:
+        f.write(GATHER_CONFIG)
+
+
 def main():
     torch.manual_seed(11)
     rows, labels = synthetic_customers(4000)
@@ -225,6 +265,7 @@ def main():
     with open(os.path.join(HERE, "expected.json"), "w") as f:
         json.dump(expected, f, indent=2)
         f.write("\n")
+    build_fixtures()
     print(json.dumps(expected, indent=1))
 
 
