@@ -1,0 +1,157 @@
+package dev.gantry.runner.lifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.gantry.proto.inference.GRPCInferenceServiceGrpcClient;
+import dev.gantry.proto.inference.ModelInferResponse;
+import dev.gantry.proto.inference.ModelMetadataRequest;
+import dev.gantry.proto.inference.RepositoryIndexRequest;
+import dev.gantry.proto.inference.RepositoryModelLoadRequest;
+import dev.gantry.proto.inference.RepositoryModelUnloadRequest;
+import dev.gantry.proto.inference.ServerReadyRequest;
+import dev.gantry.runner.ChurnRequests;
+import dev.gantry.runner.ChurnRequests.Row;
+import dev.gantry.runner.ModelRunner;
+import dev.gantry.runner.RunnerClient;
+import dev.gantry.runner.RunnerOptions;
+import dev.gantry.runner.TestModels;
+import io.vertx.grpc.common.GrpcStatus;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Load, reload and unload at run time, under traffic, through the repository RPCs. */
+class ModelLifecycleTest {
+  private static final Row ROW = new Row(12, 70.35f, 844.2f, "Month-to-month", "Electronic check");
+
+  @TempDir
+  Path repo;
+
+  /** Sends requests from a few threads until stopped, counting outcomes by status. */
+  private static final class Traffic implements AutoCloseable {
+    final Map<GrpcStatus, AtomicInteger> outcomes = new ConcurrentHashMap<>();
+    final Map<String, AtomicInteger> versions = new ConcurrentHashMap<>();
+    final AtomicLong lastOkAt = new AtomicLong();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<Thread> threads;
+
+    Traffic(RunnerClient client, String model) {
+      threads = java.util.stream.IntStream.range(0, 4).mapToObj(i -> new Thread(() -> {
+        while (running.get()) {
+          RunnerClient.Outcome<ModelInferResponse> o = client.call(GRPCInferenceServiceGrpcClient.ModelInfer,
+              ChurnRequests.numeric(model, List.of(ROW)));
+          outcomes.computeIfAbsent(o.status(), s -> new AtomicInteger()).incrementAndGet();
+          if (o.status() == GrpcStatus.OK) {
+            versions.computeIfAbsent(o.value().getModelVersion(), v -> new AtomicInteger()).incrementAndGet();
+          }
+        }
+      })).toList();
+      threads.forEach(Thread::start);
+    }
+
+    int count(GrpcStatus s) {
+      return outcomes.getOrDefault(s, new AtomicInteger()).get();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      running.set(false);
+      for (Thread t : threads) {
+        t.join(60_000);
+      }
+    }
+  }
+
+  @Test
+  void reloadUnderTrafficSwapsVersionsWithoutAFailedRequest() throws Exception {
+    Path model = TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "mlp");
+    try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo));
+        RunnerClient client = new RunnerClient(runner.grpcPort())) {
+      Traffic traffic = new Traffic(client, "mlp");
+      await().atMost(Duration.ofSeconds(30)).until(() -> traffic.count(GrpcStatus.OK) > 50);
+      // a new version appears on disk; a reload brings it up, warms it and swaps it in
+      TestModels.copyModel(model.resolve("1"), model, "2");
+      client.call(GRPCInferenceServiceGrpcClient.RepositoryModelLoad,
+          RepositoryModelLoadRequest.newBuilder().setModelName("mlp").build()).ok();
+      int okAfterSwap = traffic.count(GrpcStatus.OK);
+      await().atMost(Duration.ofSeconds(30)).until(() -> traffic.versions.containsKey("2")
+          && traffic.count(GrpcStatus.OK) > okAfterSwap + 50);
+      // and a plain reload of the same files, again under traffic
+      client.call(GRPCInferenceServiceGrpcClient.RepositoryModelLoad,
+          RepositoryModelLoadRequest.newBuilder().setModelName("mlp").build()).ok();
+      int okAfterReload = traffic.count(GrpcStatus.OK);
+      await().atMost(Duration.ofSeconds(30)).until(() -> traffic.count(GrpcStatus.OK) > okAfterReload + 50);
+      traffic.close();
+      assertThat(traffic.outcomes.keySet()).containsExactly(GrpcStatus.OK);
+      assertThat(client.call(GRPCInferenceServiceGrpcClient.ModelMetadata,
+          ModelMetadataRequest.newBuilder().setName("mlp").build()).ok().getVersionsList()).containsExactly("2");
+    }
+  }
+
+  @Test
+  void unloadWaitsForInFlightRequestsThenRefusesAndLoadBringsTheModelBack() throws Exception {
+    TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "mlp");
+    try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo));
+        RunnerClient client = new RunnerClient(runner.grpcPort())) {
+      Traffic traffic = new Traffic(client, "mlp");
+      await().atMost(Duration.ofSeconds(30)).until(() -> traffic.count(GrpcStatus.OK) > 50);
+      client.call(GRPCInferenceServiceGrpcClient.RepositoryModelUnload,
+          RepositoryModelUnloadRequest.newBuilder().setModelName("mlp").build()).ok();
+      int okAtUnload = traffic.count(GrpcStatus.OK);
+      await().atMost(Duration.ofSeconds(30)).until(() -> traffic.count(GrpcStatus.UNAVAILABLE) > 20);
+      traffic.close();
+      // requests either finished before the unload completed or were refused cleanly after it
+      assertThat(traffic.outcomes.keySet()).containsOnly(GrpcStatus.OK, GrpcStatus.UNAVAILABLE);
+      assertThat(traffic.count(GrpcStatus.OK)).isLessThanOrEqualTo(okAtUnload + 4);
+      assertThat(client.call(GRPCInferenceServiceGrpcClient.ServerReady, ServerReadyRequest.getDefaultInstance())
+          .ok().getReady()).isTrue();
+      assertThat(client.call(GRPCInferenceServiceGrpcClient.RepositoryIndex,
+          RepositoryIndexRequest.getDefaultInstance()).ok().getModels(0).getState()).isEqualTo("UNAVAILABLE");
+
+      client.call(GRPCInferenceServiceGrpcClient.RepositoryModelLoad,
+          RepositoryModelLoadRequest.newBuilder().setModelName("mlp").build()).ok();
+      assertThat(client.call(GRPCInferenceServiceGrpcClient.ModelInfer,
+          ChurnRequests.numeric("mlp", List.of(ROW))).status()).isEqualTo(GrpcStatus.OK);
+    }
+  }
+
+  @Test
+  void aBrokenConfigFailsTheLoadWithItsReasonAndKeepsTheOldVersionServing() throws Exception {
+    Path model = TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "mlp");
+    try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo));
+        RunnerClient client = new RunnerClient(runner.grpcPort())) {
+      Files.writeString(model.resolve("config.yaml"), Files.readString(model.resolve("config.yaml"))
+          .replace("max_batch_size: 64", "max_batch_size: lots"));
+      RunnerClient.Outcome<?> load = client.call(GRPCInferenceServiceGrpcClient.RepositoryModelLoad,
+          RepositoryModelLoadRequest.newBuilder().setModelName("mlp").build());
+      assertThat(load.status()).isEqualTo(GrpcStatus.INVALID_ARGUMENT);
+      assertThat(load.message()).contains("config.yaml", "'max_batch_size'", "whole number");
+      assertThat(client.call(GRPCInferenceServiceGrpcClient.ModelInfer,
+          ChurnRequests.numeric("mlp", List.of(ROW))).status()).isEqualTo(GrpcStatus.OK);
+    }
+  }
+
+  @Test
+  void loadingAnUnknownModelIsNotFound() throws IOException {
+    TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "mlp");
+    try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo));
+        RunnerClient client = new RunnerClient(runner.grpcPort())) {
+      RunnerClient.Outcome<?> load = client.call(GRPCInferenceServiceGrpcClient.RepositoryModelLoad,
+          RepositoryModelLoadRequest.newBuilder().setModelName("ghost").build());
+      assertThat(load.status()).isEqualTo(GrpcStatus.NOT_FOUND);
+      assertThat(load.message()).contains("unknown model 'ghost'");
+      assertThat(client.call(GRPCInferenceServiceGrpcClient.ServerReady, ServerReadyRequest.getDefaultInstance())
+          .ok().getReady()).isTrue();
+    }
+  }
+}
