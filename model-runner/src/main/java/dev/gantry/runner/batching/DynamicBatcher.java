@@ -310,9 +310,11 @@ public final class DynamicBatcher {
       merged.add(Tensor.concatRows(parts));
     }
     long start = System.nanoTime();
-    List<Tensor> outputs = executor.run(merged);
-    listener.executed(batch.size(), rows, System.nanoTime() - start);
-    return outputs;
+    try {
+      return executor.run(merged);
+    } finally {
+      listener.executed(batch.size(), rows, System.nanoTime() - start);
+    }
   }
 
   private void split(List<Pending> batch, List<Tensor> outputs) {

@@ -91,8 +91,7 @@ public final class LoadedModel implements AutoCloseable {
         if (e instanceof Error && !(e instanceof LinkageError) && !(e.getClass().getName().contains("Engine"))) {
           throw (Error) e;
         }
-        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        throw new InferenceException(ErrorKind.INTERNAL, platform.djlEngine() + " failed: " + firstLines(message), e);
+        throw new InferenceException(ErrorKind.INTERNAL, platform.djlEngine() + " failed: " + engineMessage(e), e);
       }
     }
 
@@ -129,14 +128,28 @@ public final class LoadedModel implements AutoCloseable {
     return tensors;
   }
 
-  private static String firstLines(String message) {
+  /**
+   * The engine's own words: the innermost cause's message, and of a TorchScript traceback only
+   * the line that says what went wrong (e.g. "RuntimeError: index 9 is out of bounds …").
+   */
+  static String engineMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     String[] lines = message.split("\n");
+    for (int i = lines.length - 1; i >= 0; i--) {
+      String line = lines[i].trim();
+      if (line.matches("^[A-Za-z_.]*(Error|Exception): .*")) {
+        return line;
+      }
+    }
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < lines.length && i < 3; i++) {
-      if (sb.length() > 0) {
-        sb.append(" | ");
+      if (!lines[i].isBlank()) {
+        sb.append(sb.length() > 0 ? " | " : "").append(lines[i].trim());
       }
-      sb.append(lines[i].trim());
     }
     return sb.toString();
   }
