@@ -1,0 +1,199 @@
+package dev.gantry.sidecar;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.gantry.sidecar.adapter.AdapterContext;
+import dev.gantry.sidecar.adapter.HttpSupport;
+import dev.gantry.sidecar.adapter.ProtocolAdapter;
+import dev.gantry.sidecar.adapter.grpc.GrpcFront;
+import dev.gantry.sidecar.adapter.kserve.KServeV1Adapter;
+import dev.gantry.sidecar.adapter.mlflow.MlflowAdapter;
+import dev.gantry.sidecar.adapter.seldon.SeldonAdapter;
+import dev.gantry.sidecar.adapter.v2.OpenInferenceRestAdapter;
+import dev.gantry.sidecar.core.ErrorKind;
+import dev.gantry.sidecar.core.SidecarException;
+import dev.gantry.sidecar.health.HealthRoutes;
+import dev.gantry.sidecar.path.ProxyMetrics;
+import dev.gantry.sidecar.path.RequestPath;
+import dev.gantry.sidecar.runner.ModelCatalog;
+import dev.gantry.sidecar.runner.RunnerConnection;
+import dev.gantry.sidecar.runner.RunnerHealth;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.AbstractVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sidecar process, wired: one HTTP server (HTTP/1.1 and h2c) per event loop serving the REST
+ * adapters, health, metrics and the gRPC front on one port, all sharing one request path to the
+ * runner.
+ */
+public final class Sidecar implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Sidecar.class);
+  public static final String VERSION = "0.1.0";
+
+  /** The REST adapters, in mount order. */
+  static final List<ProtocolAdapter> ADAPTERS = List.of(new OpenInferenceRestAdapter(), new MlflowAdapter(),
+      new KServeV1Adapter(), new SeldonAdapter());
+
+  private final Vertx vertx;
+  private final RunnerConnection runner;
+  private final RunnerHealth health;
+  private final PrometheusMeterRegistry registry;
+  private final RequestPath path;
+  private final int port;
+
+  private Sidecar(Vertx vertx, RunnerConnection runner, RunnerHealth health, PrometheusMeterRegistry registry,
+      RequestPath path, int port) {
+    this.vertx = vertx;
+    this.runner = runner;
+    this.health = health;
+    this.registry = registry;
+    this.path = path;
+    this.port = port;
+  }
+
+  /** Starts the sidecar; returns once it listens. */
+  public static Sidecar start(SidecarConfig config) {
+    requireNonNull(config, "config");
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+            .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
+            .setRegistryName("gantry-sidecar-" + java.util.UUID.randomUUID())
+            .setEnabled(true)))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    RunnerConnection runner = new RunnerConnection(vertx, config.runnerHost(), config.runnerPort(), 64 << 20);
+    ModelCatalog catalog = new ModelCatalog(runner);
+    RunnerHealth health = new RunnerHealth(vertx, runner, catalog, config.healthIntervalMs());
+    ProxyMetrics metrics = new ProxyMetrics(registry);
+    RequestPath path = new RequestPath(vertx, runner, health, metrics, config.maxInFlight(),
+        config.requestTimeoutMs());
+    AdapterContext context = new AdapterContext(path, catalog, runner, health, config.defaultModel(), VERSION);
+    int instances = config.eventLoops() > 0 ? config.eventLoops() : Runtime.getRuntime().availableProcessors();
+    AtomicInteger boundPort = new AtomicInteger(config.port());
+    try {
+      // the first instance binds (possibly an ephemeral port); the others share that port
+      vertx.deployVerticle(new Front(config, context, registry, boundPort)).await();
+      if (instances > 1) {
+        vertx.deployVerticle(() -> new Front(config, context, registry, boundPort),
+            new DeploymentOptions().setInstances(instances - 1)).await();
+      }
+    } catch (RuntimeException e) {
+      vertx.close().await();
+      throw e;
+    }
+    health.start();
+    LOG.info("event=sidecar_started port={} runner={} default_model={} event_loops={} max_in_flight={}"
+        + " request_timeout_ms={} max_body_bytes={}", boundPort.get(), runner.address(),
+        config.defaultModel().orElse("-"), instances, config.maxInFlight(), config.requestTimeoutMs(),
+        config.maxBodyBytes());
+    return new Sidecar(vertx, runner, health, registry, path, boundPort.get());
+  }
+
+  /** One HTTP server on one event loop. */
+  private static final class Front extends AbstractVerticle {
+    private final SidecarConfig config;
+    private final AdapterContext context;
+    private final PrometheusMeterRegistry registry;
+    private final AtomicInteger port;
+
+    Front(SidecarConfig config, AdapterContext context, PrometheusMeterRegistry registry, AtomicInteger port) {
+      this.config = config;
+      this.context = context;
+      this.registry = registry;
+      this.port = port;
+    }
+
+    @Override
+    public void start(io.vertx.core.Promise<Void> started) {
+      Router router = Router.router(vertx);
+      router.route().handler(HttpSupport::assignRequestId);
+      router.route().handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
+      for (ProtocolAdapter adapter : ADAPTERS) {
+        adapter.mount(router, context);
+      }
+      HealthRoutes.mount(router, context.health());
+      router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+      router.route().last().handler(rc -> HttpSupport.fail(rc, new SidecarException(ErrorKind.NOT_FOUND,
+          "no such endpoint: " + rc.request().method() + " " + rc.request().path()), Front::error));
+      router.route().failureHandler(HttpSupport.failureHandler(Front::error));
+
+      GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxBodyBytes()));
+      new GrpcFront(context).bind(grpc);
+
+      HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host())
+          .setPort(port.get()).setHttp2ClearTextEnabled(true).setMaxFormAttributeSize(config.maxBodyBytes()));
+      server.requestHandler(req -> {
+        String type = req.getHeader("content-type");
+        if (type != null && type.startsWith("application/grpc")) {
+          grpc.handle(req);
+        } else {
+          router.handle(req);
+        }
+      });
+      server.listen().onSuccess(s -> {
+        port.set(s.actualPort());
+        started.complete();
+      }).onFailure(started::fail);
+    }
+
+    private static io.vertx.core.json.JsonObject error(SidecarException e) {
+      return new io.vertx.core.json.JsonObject().put("error", e.getMessage());
+    }
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  public RunnerHealth health() {
+    return health;
+  }
+
+  public RequestPath path() {
+    return path;
+  }
+
+  /** Stops listening and frees everything. */
+  @Override
+  public void close() {
+    health.stop();
+    runner.close().await();
+    vertx.close().await();
+  }
+
+}

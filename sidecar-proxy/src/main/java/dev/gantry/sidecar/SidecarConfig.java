@@ -1,0 +1,158 @@
+package dev.gantry.sidecar;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The sidecar's settings. Each comes from, in rising precedence: its default, the {@code sidecar:}
+ * section of the YAML file named by {@code --config} (or {@code GANTRY_CONFIG}), its environment
+ * variable, its flag.
+ */
+public record SidecarConfig(String host, int port, String runnerHost, int runnerPort, Optional<String> defaultModel,
+    int maxBodyBytes, long requestTimeoutMs, int maxInFlight, long healthIntervalMs, int eventLoops) {
+
+  /** key → {flag, env, default, help}. */
+  private static final Map<String, String[]> KEYS = new LinkedHashMap<>();
+
+  static {
+    KEYS.put("host", new String[] {"GANTRY_SIDECAR_HOST", "0.0.0.0", "address to listen on"});
+    KEYS.put("port", new String[] {"GANTRY_SIDECAR_PORT", "8080", "REST and gRPC port (HTTP/1.1 and h2c)"});
+    KEYS.put("runner_host", new String[] {"GANTRY_RUNNER_HOST", "127.0.0.1", "model-runner address"});
+    KEYS.put("runner_port", new String[] {"GANTRY_RUNNER_PORT", "8001", "model-runner gRPC port"});
+    KEYS.put("default_model", new String[] {"GANTRY_DEFAULT_MODEL", "",
+        "model for endpoints without one in the path (/invocations, /api/v1.0/predictions)"});
+    KEYS.put("max_body_bytes", new String[] {"GANTRY_MAX_BODY_BYTES", "10485760",
+        "largest request body (413 / RESOURCE_EXHAUSTED beyond)"});
+    KEYS.put("request_timeout_ms", new String[] {"GANTRY_REQUEST_TIMEOUT_MS", "30000",
+        "per-request timeout (504 / DEADLINE_EXCEEDED); a shorter gRPC deadline wins"});
+    KEYS.put("max_in_flight", new String[] {"GANTRY_MAX_IN_FLIGHT", "1024",
+        "requests in flight before new ones are refused (429 / RESOURCE_EXHAUSTED)"});
+    KEYS.put("health_interval_ms", new String[] {"GANTRY_HEALTH_INTERVAL_MS", "1000", "runner probe period"});
+    KEYS.put("event_loops", new String[] {"GANTRY_EVENT_LOOPS", "0", "HTTP server instances; 0 = one per core"});
+  }
+
+  static String usage() {
+    StringBuilder sb = new StringBuilder("Usage: java -jar sidecar-proxy.jar [--config FILE] [options]\n");
+    sb.append("  --config FILE            YAML file with a 'sidecar:' section (env GANTRY_CONFIG)\n");
+    KEYS.forEach((k, v) -> sb.append(String.format("  --%-22s %s (env %s, default %s)%n", k.replace('_', '-')
+        + " V", v[2], v[0], v[1].isEmpty() ? "none" : v[1])));
+    return sb.toString();
+  }
+
+  /**
+   * @throws IllegalArgumentException naming the setting, where it came from and the fix
+   */
+  public static SidecarConfig parse(String[] args, Map<String, String> env) {
+    Map<String, String> values = new LinkedHashMap<>();
+    Map<String, String> source = new LinkedHashMap<>();
+    KEYS.forEach((k, v) -> {
+      values.put(k, v[1]);
+      source.put(k, "default");
+    });
+    String configFile = env.get("GANTRY_CONFIG");
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        configFile = args[i + 1];
+      } else if (args[i].startsWith("--config=")) {
+        configFile = args[i].substring("--config=".length());
+      }
+    }
+    if (configFile != null && !configFile.isBlank()) {
+      readYaml(Path.of(configFile), values, source);
+    }
+    KEYS.forEach((k, v) -> {
+      if (env.containsKey(v[0])) {
+        values.put(k, env.get(v[0]));
+        source.put(k, "environment variable " + v[0]);
+      }
+    });
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (!arg.startsWith("--")) {
+        throw new IllegalArgumentException("unexpected argument '" + arg + "'\n" + usage());
+      }
+      String name = arg.substring(2);
+      String value;
+      int eq = name.indexOf('=');
+      if (eq >= 0) {
+        value = name.substring(eq + 1);
+        name = name.substring(0, eq);
+      } else if (i + 1 < args.length) {
+        value = args[++i];
+      } else {
+        throw new IllegalArgumentException("flag --" + name + " needs a value\n" + usage());
+      }
+      if (name.equals("config")) {
+        continue;
+      }
+      String key = name.replace('-', '_');
+      if (!KEYS.containsKey(key)) {
+        throw new IllegalArgumentException("unknown flag --" + name + "\n" + usage());
+      }
+      values.put(key, value);
+      source.put(key, "flag --" + name);
+    }
+    return new SidecarConfig(values.get("host"), number(values, source, "port", 0, 65535),
+        values.get("runner_host"), number(values, source, "runner_port", 1, 65535),
+        values.get("default_model").isBlank() ? Optional.empty() : Optional.of(values.get("default_model").trim()),
+        number(values, source, "max_body_bytes", 1, Integer.MAX_VALUE),
+        number(values, source, "request_timeout_ms", 1, Integer.MAX_VALUE),
+        number(values, source, "max_in_flight", 1, Integer.MAX_VALUE),
+        number(values, source, "health_interval_ms", 50, Integer.MAX_VALUE),
+        number(values, source, "event_loops", 0, 256));
+  }
+
+  private static void readYaml(Path file, Map<String, String> values, Map<String, String> source) {
+    JsonNode root;
+    try {
+      root = new YAMLMapper().readTree(file.toFile());
+    } catch (IOException e) {
+      throw new IllegalArgumentException(file + ": cannot read YAML: " + e.getMessage()
+          + "; fix: check the path given to --config / GANTRY_CONFIG and the YAML syntax");
+    }
+    JsonNode section = root == null ? null : root.get("sidecar");
+    if (section == null) {
+      return;
+    }
+    if (!section.isObject()) {
+      throw new IllegalArgumentException(file + ": 'sidecar' must be a mapping of settings");
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = section.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      if (!KEYS.containsKey(e.getKey())) {
+        throw new IllegalArgumentException(file + ": 'sidecar." + e.getKey() + "' is not a known setting; fix: use"
+            + " one of " + KEYS.keySet());
+      }
+      values.put(e.getKey(), e.getValue().asText());
+      source.put(e.getKey(), file + " 'sidecar." + e.getKey() + "'");
+    }
+  }
+
+  private static int number(Map<String, String> values, Map<String, String> source, String key, int min, int max) {
+    String raw = values.get(key).trim();
+    try {
+      long v = Long.parseLong(raw);
+      if (v >= min && v <= max) {
+        return (int) v;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(key.toUpperCase(Locale.ROOT).charAt(0) + key.substring(1) + " = '" + raw
+        + "' (from " + source.get(key) + ") must be a whole number from " + min + " to " + max);
+  }
+
+  /** Defaults for tests: an ephemeral port on loopback in front of the given runner. */
+  public static SidecarConfig forRunner(int runnerPort, String defaultModel) {
+    return new SidecarConfig("127.0.0.1", 0, "127.0.0.1", runnerPort, Optional.ofNullable(defaultModel),
+        10 << 20, 30_000, 1024, 200, 1);
+  }
+}

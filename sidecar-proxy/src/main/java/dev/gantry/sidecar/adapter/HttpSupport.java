@@ -1,0 +1,147 @@
+package dev.gantry.sidecar.adapter;
+
+import dev.gantry.proto.inference.ModelInferRequest;
+import dev.gantry.sidecar.core.ErrorKind;
+import dev.gantry.sidecar.core.InferenceCall;
+import dev.gantry.sidecar.core.SidecarException;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+
+/** HTTP plumbing shared by the REST adapters: request ids, JSON bodies, errors in each protocol's shape. */
+public final class HttpSupport {
+  public static final String REQUEST_ID = "x-request-id";
+  /** Headers passed on to the runner as gRPC metadata (trace context and the request id). */
+  static final List<String> PASSED_ON = List.of(REQUEST_ID, "traceparent", "tracestate", "baggage");
+
+  private HttpSupport() {}
+
+  /** First handler of every route: keeps the caller's {@code x-request-id} or makes one, and echoes it. */
+  public static void assignRequestId(RoutingContext ctx) {
+    String id = ctx.request().getHeader(REQUEST_ID);
+    if (id == null || id.isBlank() || id.length() > 200) {
+      id = UUID.randomUUID().toString();
+    }
+    ctx.put(REQUEST_ID, id);
+    ctx.response().putHeader(REQUEST_ID, id);
+    ctx.next();
+  }
+
+  public static String requestId(RoutingContext ctx) {
+    String id = ctx.get(REQUEST_ID);
+    return id == null ? UUID.randomUUID().toString() : id;
+  }
+
+  /** The body as a JSON object; 415 for a non-JSON content type, 400 naming the parse error. */
+  public static JsonObject jsonBody(RoutingContext ctx) {
+    requireContentType(ctx, "application/json");
+    if (ctx.body() == null || ctx.body().length() == 0) {
+      throw SidecarException.invalid("the request body is empty; send a JSON object");
+    }
+    try {
+      Object value = ctx.body().buffer().toJsonValue();
+      if (!(value instanceof JsonObject o)) {
+        throw SidecarException.invalid("the request body must be a JSON object, got "
+            + (value == null ? "null" : value.getClass().getSimpleName().replace("Json", "").toLowerCase(Locale.ROOT)));
+      }
+      return o;
+    } catch (DecodeException e) {
+      throw SidecarException.invalid("malformed JSON: " + firstLine(e.getMessage()));
+    }
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "cannot parse";
+    }
+    int nl = s.indexOf('\n');
+    String line = nl < 0 ? s : s.substring(0, nl);
+    return line.length() > 300 ? line.substring(0, 300) + "…" : line;
+  }
+
+  /** 415 unless the content type is absent or one of {@code accepted} (parameters ignored). */
+  public static String requireContentType(RoutingContext ctx, String... accepted) {
+    String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    if (type == null) {
+      return accepted[0];
+    }
+    String bare = type.split(";")[0].trim().toLowerCase(Locale.ROOT);
+    for (String a : accepted) {
+      if (bare.equals(a) || (a.equals("application/json") && bare.endsWith("+json"))) {
+        return a;
+      }
+    }
+    throw new SidecarException(ErrorKind.UNSUPPORTED_MEDIA_TYPE, "content type '" + type + "' is not supported"
+        + " here; send " + String.join(" or ", accepted));
+  }
+
+  /** The call for the request path. */
+  public static InferenceCall call(RoutingContext ctx, String protocol, ModelInferRequest request) {
+    Map<String, String> metadata = new HashMap<>();
+    for (String h : PASSED_ON) {
+      String v = ctx.request().getHeader(h);
+      if (v != null) {
+        metadata.put(h, v);
+      }
+    }
+    String id = requestId(ctx);
+    metadata.put(REQUEST_ID, id);
+    long bytes = ctx.body() == null ? 0 : ctx.body().length();
+    return new InferenceCall(protocol, request, id, 0, metadata, bytes);
+  }
+
+  /** Answers 200 with a JSON body. */
+  public static void ok(RoutingContext ctx, Object json) {
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(json instanceof JsonObject o ? o.toBuffer() : io.vertx.core.json.Json.encodeToBuffer(json));
+  }
+
+  /** Ends the request with the error's HTTP status and the protocol's error body. */
+  public static void fail(RoutingContext ctx, Throwable error, Function<SidecarException, JsonObject> shape) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    SidecarException e = SidecarException.of(error);
+    ctx.response().setStatusCode(e.kind().httpStatus())
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(shape.apply(e).toBuffer());
+  }
+
+  /**
+   * A failure handler for an adapter's routes: errors thrown by its handlers and those raised by
+   * Vert.x itself (413 from the body limit, 405, …) come out in the protocol's shape.
+   */
+  public static Handler<RoutingContext> failureHandler(Function<SidecarException, JsonObject> shape) {
+    return ctx -> {
+      Throwable t = ctx.failure();
+      if (t instanceof SidecarException || (t != null && ctx.statusCode() < 400)) {
+        fail(ctx, t, shape);
+        return;
+      }
+      int status = ctx.statusCode();
+      SidecarException e = switch (status) {
+        case 413 -> new SidecarException(ErrorKind.PAYLOAD_TOO_LARGE, "the request body is larger than the"
+            + " sidecar's limit (--max-body-bytes)");
+        case 404 -> new SidecarException(ErrorKind.NOT_FOUND, "no such endpoint: " + ctx.request().path());
+        case 405 -> new SidecarException(ErrorKind.INVALID_ARGUMENT, "method " + ctx.request().method()
+            + " is not allowed on " + ctx.request().path());
+        default -> new SidecarException(status == 400 ? ErrorKind.INVALID_ARGUMENT : ErrorKind.INTERNAL,
+            t == null ? "request failed with HTTP " + status : String.valueOf(t.getMessage()));
+      };
+      if (status == 405) {
+        ctx.response().setStatusCode(405).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+            .end(shape.apply(e).toBuffer());
+        return;
+      }
+      fail(ctx, e, shape);
+    };
+  }
+}

@@ -1,0 +1,191 @@
+package dev.gantry.sidecar.adapter.v2;
+
+import dev.gantry.proto.inference.InferParameter;
+import dev.gantry.proto.inference.ModelInferRequest;
+import dev.gantry.proto.inference.ModelInferResponse;
+import dev.gantry.proto.inference.ModelMetadataResponse;
+import dev.gantry.sidecar.adapter.AdapterContext;
+import dev.gantry.sidecar.adapter.HttpSupport;
+import dev.gantry.sidecar.adapter.ProtocolAdapter;
+import dev.gantry.sidecar.adapter.json.JsonTensors;
+import dev.gantry.sidecar.core.ErrorKind;
+import dev.gantry.sidecar.core.SidecarException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * The Open Inference Protocol v2 over REST (KServe v2): health, server and model metadata,
+ * readiness and inference with JSON tensors. Errors are {@code {"error": "…"}}.
+ */
+public final class OpenInferenceRestAdapter implements ProtocolAdapter {
+  static final String PROTOCOL = "v2";
+
+  @Override
+  public String protocol() {
+    return PROTOCOL;
+  }
+
+  static JsonObject error(SidecarException e) {
+    return new JsonObject().put("error", e.getMessage());
+  }
+
+  @Override
+  public void mount(Router router, AdapterContext ctx) {
+    router.get("/v2").handler(rc -> HttpSupport.ok(rc, new JsonObject().put("name", "gantry")
+        .put("version", ctx.serverVersion()).put("extensions", new JsonArray())));
+    router.get("/v2/health/live").handler(rc -> HttpSupport.ok(rc, new JsonObject().put("live", true)));
+    router.get("/v2/health/ready").handler(rc -> {
+      if (ctx.health().ready()) {
+        HttpSupport.ok(rc, new JsonObject().put("ready", true));
+      } else {
+        HttpSupport.fail(rc, new SidecarException(ErrorKind.UNAVAILABLE, "not ready: " + ctx.health().reason()),
+            OpenInferenceRestAdapter::error);
+      }
+    });
+    router.get("/v2/models/:model").handler(rc -> metadata(rc, ctx, ""));
+    router.get("/v2/models/:model/versions/:version").handler(rc -> metadata(rc, ctx, rc.pathParam("version")));
+    router.get("/v2/models/:model/ready").handler(rc -> ready(rc, ctx, ""));
+    router.get("/v2/models/:model/versions/:version/ready").handler(rc -> ready(rc, ctx, rc.pathParam("version")));
+    router.post("/v2/models/:model/infer").handler(rc -> infer(rc, ctx, ""));
+    router.post("/v2/models/:model/versions/:version/infer").handler(rc -> infer(rc, ctx, rc.pathParam("version")));
+    router.route("/v2/*").failureHandler(HttpSupport.failureHandler(OpenInferenceRestAdapter::error));
+    router.route("/v2").failureHandler(HttpSupport.failureHandler(OpenInferenceRestAdapter::error));
+  }
+
+  private static void metadata(RoutingContext rc, AdapterContext ctx, String version) {
+    ctx.catalog().metadata(rc.pathParam("model"), version)
+        .onSuccess(m -> HttpSupport.ok(rc, metadataJson(m)))
+        .onFailure(e -> HttpSupport.fail(rc, e, OpenInferenceRestAdapter::error));
+  }
+
+  static JsonObject metadataJson(ModelMetadataResponse m) {
+    JsonObject json = new JsonObject().put("name", m.getName()).put("versions", new JsonArray(m.getVersionsList()))
+        .put("platform", m.getPlatform());
+    JsonArray inputs = new JsonArray();
+    m.getInputsList().forEach(t -> inputs.add(tensorJson(t)));
+    JsonArray outputs = new JsonArray();
+    m.getOutputsList().forEach(t -> outputs.add(tensorJson(t)));
+    return json.put("inputs", inputs).put("outputs", outputs);
+  }
+
+  private static JsonObject tensorJson(ModelMetadataResponse.TensorMetadata t) {
+    JsonObject json = new JsonObject().put("name", t.getName()).put("datatype", t.getDatatype())
+        .put("shape", new JsonArray(t.getShapeList()));
+    if (t.getParametersCount() > 0) {
+      JsonObject p = new JsonObject();
+      t.getParametersMap().forEach((k, v) -> p.put(k, parameterValue(v)));
+      json.put("parameters", p);
+    }
+    return json;
+  }
+
+  private static Object parameterValue(InferParameter p) {
+    return switch (p.getParameterChoiceCase()) {
+      case BOOL_PARAM -> p.getBoolParam();
+      case INT64_PARAM -> p.getInt64Param();
+      case DOUBLE_PARAM -> p.getDoubleParam();
+      case UINT64_PARAM -> p.getUint64Param();
+      default -> p.getStringParam();
+    };
+  }
+
+  private static void ready(RoutingContext rc, AdapterContext ctx, String version) {
+    String model = rc.pathParam("model");
+    ctx.runner().modelReady(model, version).onComplete(ar -> {
+      if (ar.succeeded() && ar.result()) {
+        HttpSupport.ok(rc, new JsonObject().put("name", model).put("ready", true));
+      } else if (ar.succeeded()) {
+        HttpSupport.fail(rc, new SidecarException(ErrorKind.UNAVAILABLE, "model '" + model + "' is not ready"),
+            OpenInferenceRestAdapter::error);
+      } else {
+        HttpSupport.fail(rc, ar.cause(), OpenInferenceRestAdapter::error);
+      }
+    });
+  }
+
+  private static void infer(RoutingContext rc, AdapterContext ctx, String version) {
+    ModelInferRequest request;
+    try {
+      request = parse(rc.pathParam("model"), version, HttpSupport.jsonBody(rc));
+    } catch (SidecarException e) {
+      HttpSupport.fail(rc, e, OpenInferenceRestAdapter::error);
+      return;
+    }
+    ctx.path().infer(HttpSupport.call(rc, PROTOCOL, request))
+        .onSuccess(r -> HttpSupport.ok(rc, render(r)))
+        .onFailure(e -> HttpSupport.fail(rc, e, OpenInferenceRestAdapter::error));
+  }
+
+  static ModelInferRequest parse(String model, String version, JsonObject body) {
+    ModelInferRequest.Builder b = ModelInferRequest.newBuilder().setModelName(model).setModelVersion(version);
+    Object id = body.getValue("id");
+    if (id != null) {
+      b.setId(String.valueOf(id));
+    }
+    Object inputs = body.getValue("inputs");
+    if (!(inputs instanceof JsonArray list) || list.isEmpty()) {
+      throw SidecarException.invalid("'inputs' must be a non-empty array of tensors");
+    }
+    for (int i = 0; i < list.size(); i++) {
+      if (!(list.getValue(i) instanceof JsonObject t)) {
+        throw SidecarException.invalid("inputs[" + i + "] must be an object with name, shape, datatype and data");
+      }
+      String name = text(t, "name", "inputs[" + i + "]");
+      String datatype = text(t, "datatype", "input '" + name + "'");
+      if (!(t.getValue("shape") instanceof JsonArray shapeJson)) {
+        throw SidecarException.invalid("input '" + name + "': 'shape' must be an array of sizes");
+      }
+      long[] shape = new long[shapeJson.size()];
+      for (int d = 0; d < shape.length; d++) {
+        if (!(shapeJson.getValue(d) instanceof Number n) || n.longValue() < 0 || n.doubleValue() != n.longValue()) {
+          throw SidecarException.invalid("input '" + name + "': shape " + shapeJson.encode()
+              + " must hold sizes (whole numbers >= 0)");
+        }
+        shape[d] = n.longValue();
+      }
+      if (!t.containsKey("data")) {
+        throw SidecarException.invalid("input '" + name + "' has no 'data'");
+      }
+      JsonTensors.Flat flat = JsonTensors.flatten("input '" + name + "' data", t.getValue("data"));
+      b.addInputs(JsonTensors.tensor(name, datatype, shape, flat.values(), false));
+    }
+    Object outputs = body.getValue("outputs");
+    if (outputs instanceof JsonArray outs) {
+      for (int i = 0; i < outs.size(); i++) {
+        if (!(outs.getValue(i) instanceof JsonObject o)) {
+          throw SidecarException.invalid("outputs[" + i + "] must be an object with a name");
+        }
+        b.addOutputs(ModelInferRequest.InferRequestedOutputTensor.newBuilder()
+            .setName(text(o, "name", "outputs[" + i + "]")));
+      }
+    } else if (outputs != null) {
+      throw SidecarException.invalid("'outputs' must be an array");
+    }
+    return b.build();
+  }
+
+  private static String text(JsonObject o, String key, String where) {
+    Object v = o.getValue(key);
+    if (!(v instanceof String s) || s.isEmpty()) {
+      throw SidecarException.invalid(where + ": '" + key + "' must be a non-empty string");
+    }
+    return s;
+  }
+
+  static JsonObject render(ModelInferResponse r) {
+    JsonArray outputs = new JsonArray();
+    for (int i = 0; i < r.getOutputsCount(); i++) {
+      ModelInferResponse.InferOutputTensor o = r.getOutputs(i);
+      outputs.add(new JsonObject().put("name", o.getName()).put("datatype", o.getDatatype())
+          .put("shape", new JsonArray(o.getShapeList())).put("data", new JsonArray(JsonTensors.values(r, i))));
+    }
+    JsonObject json = new JsonObject().put("model_name", r.getModelName()).put("model_version", r.getModelVersion());
+    if (!r.getId().isEmpty()) {
+      json.put("id", r.getId());
+    }
+    return json.put("outputs", outputs);
+  }
+
+}

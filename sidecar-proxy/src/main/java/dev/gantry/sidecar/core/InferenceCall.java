@@ -1,0 +1,35 @@
+package dev.gantry.sidecar.core;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.gantry.proto.inference.ModelInferRequest;
+import java.util.Map;
+
+/**
+ * The one internal inference request every protocol adapter produces: the Open Inference
+ * request for the runner plus what the request path needs to know about the call.
+ *
+ * @param protocol the adapter that received it (a metrics label)
+ * @param request the request for the runner; its model name and version say where it goes
+ * @param requestId the caller's {@code x-request-id}, or one generated for it
+ * @param timeoutMs how long the caller may wait; 0 for the sidecar's default
+ * @param metadata headers passed through to the runner (trace context and the like)
+ * @param inputBytes size of the payload the caller sent
+ */
+public record InferenceCall(String protocol, ModelInferRequest request, String requestId, long timeoutMs,
+    Map<String, String> metadata, long inputBytes) {
+  public InferenceCall {
+    requireNonNull(protocol, "protocol");
+    requireNonNull(request, "request");
+    requireNonNull(requestId, "requestId");
+    metadata = Map.copyOf(metadata);
+  }
+
+  public String model() {
+    return request.getModelName();
+  }
+
+  public String version() {
+    return request.getModelVersion();
+  }
+}

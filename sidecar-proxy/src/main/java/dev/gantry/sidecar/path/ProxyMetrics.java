@@ -1,0 +1,103 @@
+package dev.gantry.sidecar.path;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.gantry.sidecar.core.ErrorKind;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The sidecar's per-model metrics, labelled by model, version and protocol. A model is named in
+ * labels only once the runner has answered for it, so unknown names sent by callers cannot grow
+ * the label set without bound; until then it is labelled {@code unknown}.
+ */
+public final class ProxyMetrics {
+  static final String UNKNOWN = "unknown";
+  private static final Duration[] LATENCY_BUCKETS = {
+      Duration.ofNanos(250_000), Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofMillis(2),
+      Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50),
+      Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
+      Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30)};
+  private static final double[] SIZE_BUCKETS = {64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304,
+      16777216};
+
+  private final MeterRegistry registry;
+  private final Set<String> knownModels = ConcurrentHashMap.newKeySet();
+  private final Map<String, Meters> meters = new ConcurrentHashMap<>();
+  private final Map<String, Counter> errors = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> active = new ConcurrentHashMap<>();
+
+  private record Meters(Counter predictions, Timer latency, DistributionSummary inputSize) {}
+
+  public ProxyMetrics(MeterRegistry registry) {
+    this.registry = requireNonNull(registry, "registry");
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  private String model(String model) {
+    return knownModels.contains(model) ? model : UNKNOWN;
+  }
+
+  /** A call entered the path; returns the gauge to decrement when it leaves. */
+  AtomicInteger enter(String model, String protocol) {
+    String m = model(model);
+    AtomicInteger gauge = active.computeIfAbsent(m + "\u0000" + protocol, k -> {
+      AtomicInteger value = new AtomicInteger();
+      Gauge.builder("model.active.requests", value, AtomicInteger::get)
+          .description("Inference requests in flight through the sidecar")
+          .tags("model", m, "protocol", protocol)
+          .register(registry);
+      return value;
+    });
+    gauge.incrementAndGet();
+    return gauge;
+  }
+
+  /** A call succeeded; {@code version} is the version that answered. */
+  void succeeded(String model, String version, String protocol, long nanos, long inputBytes) {
+    knownModels.add(model);
+    Meters m = meters(model, version, protocol);
+    m.predictions().increment();
+    m.latency().record(nanos, TimeUnit.NANOSECONDS);
+    m.inputSize().record(inputBytes);
+  }
+
+  /** A call failed. */
+  void failed(String model, String version, String protocol, long nanos, long inputBytes, ErrorKind kind) {
+    String m = model(model);
+    Meters meters = meters(m, version, protocol);
+    meters.latency().record(nanos, TimeUnit.NANOSECONDS);
+    meters.inputSize().record(inputBytes);
+    errors.computeIfAbsent(m + "\u0000" + version + "\u0000" + protocol + "\u0000" + kind, k ->
+        Counter.builder("model.prediction.errors")
+            .description("Inference requests that failed, by error type")
+            .tags("model", m, "version", version, "protocol", protocol,
+                "error_type", kind.name().toLowerCase(Locale.ROOT))
+            .register(registry)).increment();
+  }
+
+  private Meters meters(String model, String version, String protocol) {
+    return meters.computeIfAbsent(model + "\u0000" + version + "\u0000" + protocol, k -> new Meters(
+        Counter.builder("model.predictions").description("Inference requests answered successfully")
+            .tags("model", model, "version", version, "protocol", protocol).register(registry),
+        Timer.builder("model.prediction.latency").description("Time from request to answer in the sidecar")
+            .tags("model", model, "version", version, "protocol", protocol)
+            .serviceLevelObjectives(LATENCY_BUCKETS).register(registry),
+        DistributionSummary.builder("model.input.size").description("Size of request payloads").baseUnit("bytes")
+            .tags("model", model, "version", version, "protocol", protocol)
+            .serviceLevelObjectives(SIZE_BUCKETS).register(registry)));
+  }
+}

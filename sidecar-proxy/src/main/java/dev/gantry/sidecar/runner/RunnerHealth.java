@@ -1,0 +1,82 @@
+package dev.gantry.sidecar.runner;
+
+import static java.util.Objects.requireNonNull;
+
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Whether the runner is reachable and ready, from a periodic ServerReady probe and from what
+ * requests see. A failed request drops readiness at once; the next successful probe restores it.
+ */
+public final class RunnerHealth {
+  private static final Logger LOG = LoggerFactory.getLogger(RunnerHealth.class);
+
+  private final Vertx vertx;
+  private final RunnerConnection runner;
+  private final ModelCatalog catalog;
+  private final long intervalMs;
+  private volatile boolean ready;
+  private volatile String reason = "not probed yet";
+  private long timer = -1;
+
+  public RunnerHealth(Vertx vertx, RunnerConnection runner, ModelCatalog catalog, long intervalMs) {
+    this.vertx = requireNonNull(vertx, "vertx");
+    this.runner = requireNonNull(runner, "runner");
+    this.catalog = requireNonNull(catalog, "catalog");
+    this.intervalMs = intervalMs;
+  }
+
+  public void start() {
+    probe();
+    timer = vertx.setPeriodic(intervalMs, id -> probe());
+  }
+
+  public void stop() {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+  }
+
+  /** Probes now; readiness follows the answer. */
+  public void probe() {
+    runner.serverReady(Math.max(500, intervalMs)).onComplete(ar -> {
+      if (ar.succeeded() && ar.result()) {
+        set(true, "");
+      } else if (ar.succeeded()) {
+        set(false, "model-runner at " + runner.address() + " is up but its models are not all READY");
+      } else {
+        set(false, ar.cause().getMessage());
+      }
+    });
+  }
+
+  /** A request found the runner unreachable. */
+  public void unreachable(String why) {
+    set(false, why);
+  }
+
+  private void set(boolean nowReady, String why) {
+    boolean was = ready;
+    ready = nowReady;
+    reason = why;
+    if (was != nowReady) {
+      catalog.clear();
+      if (nowReady) {
+        LOG.info("event=runner_ready runner={}", runner.address());
+      } else {
+        LOG.warn("event=runner_not_ready runner={} reason=\"{}\"", runner.address(), why);
+      }
+    }
+  }
+
+  public boolean ready() {
+    return ready;
+  }
+
+  /** Why the runner is not ready ("" when it is). */
+  public String reason() {
+    return reason;
+  }
+}
