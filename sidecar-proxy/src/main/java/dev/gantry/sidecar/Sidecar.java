@@ -95,7 +95,7 @@ public final class Sidecar implements AutoCloseable {
     RunnerConnection runner = new RunnerConnection(vertx, config.runnerHost(), config.runnerPort(), 64 << 20);
     ModelCatalog catalog = new ModelCatalog(runner);
     RunnerHealth health = new RunnerHealth(vertx, runner, catalog, config.healthIntervalMs());
-    ProxyMetrics metrics = new ProxyMetrics(registry);
+    ProxyMetrics metrics = new ProxyMetrics(registry, name -> health.models().contains(name));
     RequestPath path = new RequestPath(vertx, runner, health, metrics, config.maxInFlight(),
         config.requestTimeoutMs());
     AdapterContext context = new AdapterContext(path, catalog, runner, health, config.defaultModel(), VERSION);

@@ -18,8 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The sidecar's per-model metrics, labelled by model, version and protocol. A model is named in
- * labels only once the runner has answered for it, so unknown names sent by callers cannot grow
- * the label set without bound; until then it is labelled {@code unknown}.
+ * labels only once the runner has listed or answered for it, so unknown names sent by callers cannot grow
+ * the label set without bound; a name the runner has neither served nor listed is labelled
+ * {@code unknown}.
  */
 public final class ProxyMetrics {
   static final String UNKNOWN = "unknown";
@@ -32,6 +33,7 @@ public final class ProxyMetrics {
       16777216};
 
   private final MeterRegistry registry;
+  private final java.util.function.Predicate<String> servedByRunner;
   private final Set<String> knownModels = ConcurrentHashMap.newKeySet();
   private final Map<String, Meters> meters = new ConcurrentHashMap<>();
   private final Map<String, Counter> errors = new ConcurrentHashMap<>();
@@ -39,8 +41,12 @@ public final class ProxyMetrics {
 
   private record Meters(Counter predictions, Timer latency, DistributionSummary inputSize) {}
 
-  public ProxyMetrics(MeterRegistry registry) {
+  /**
+   * @param servedByRunner whether the runner is known to serve a model (its names are safe labels)
+   */
+  public ProxyMetrics(MeterRegistry registry, java.util.function.Predicate<String> servedByRunner) {
     this.registry = requireNonNull(registry, "registry");
+    this.servedByRunner = requireNonNull(servedByRunner, "servedByRunner");
   }
 
   public MeterRegistry registry() {
@@ -48,7 +54,7 @@ public final class ProxyMetrics {
   }
 
   private String model(String model) {
-    return knownModels.contains(model) ? model : UNKNOWN;
+    return knownModels.contains(model) || servedByRunner.test(model) ? model : UNKNOWN;
   }
 
   /** A call entered the path; returns the gauge to decrement when it leaves. */

@@ -60,6 +60,14 @@ public final class RunnerConnection {
         Map.of()).map(r -> r.getReady());
   }
 
+  /** Names of the models the runner serves now. */
+  public Future<java.util.Set<String>> readyModels() {
+    return call(GRPCInferenceServiceGrpcClient.RepositoryIndex,
+        dev.gantry.proto.inference.RepositoryIndexRequest.newBuilder().setReady(true).build(), 5000, Map.of())
+        .map(r -> r.getModelsList().stream().map(m -> m.getName())
+            .collect(java.util.stream.Collectors.toUnmodifiableSet()));
+  }
+
   public Future<Boolean> modelReady(String model, String version) {
     return call(GRPCInferenceServiceGrpcClient.ModelReady,
         ModelReadyRequest.newBuilder().setName(model).setVersion(version).build(), 5000, Map.of())

@@ -19,6 +19,7 @@ public final class RunnerHealth {
   private final long intervalMs;
   private volatile boolean ready;
   private volatile String reason = "not probed yet";
+  private volatile java.util.Set<String> models = java.util.Set.of();
   private long timer = -1;
 
   public RunnerHealth(Vertx vertx, RunnerConnection runner, ModelCatalog catalog, long intervalMs) {
@@ -44,6 +45,7 @@ public final class RunnerHealth {
     runner.serverReady(Math.max(500, intervalMs)).onComplete(ar -> {
       if (ar.succeeded() && ar.result()) {
         set(true, "");
+        runner.readyModels().onSuccess(names -> models = names);
       } else if (ar.succeeded()) {
         set(false, "model-runner at " + runner.address() + " is up but its models are not all READY");
       } else {
@@ -73,6 +75,11 @@ public final class RunnerHealth {
 
   public boolean ready() {
     return ready;
+  }
+
+  /** Models the runner served at the last probe. */
+  public java.util.Set<String> models() {
+    return models;
   }
 
   /** Why the runner is not ready ("" when it is). */
