@@ -43,7 +43,7 @@ public final class HttpSupport {
   /** The body as a JSON object; 415 for a non-JSON content type, 400 naming the parse error. */
   public static JsonObject jsonBody(RoutingContext ctx) {
     requireContentType(ctx, "application/json");
-    if (ctx.body() == null || ctx.body().length() == 0) {
+    if (ctx.body() == null || ctx.body().buffer() == null || ctx.body().length() == 0) {
       throw SidecarException.invalid("the request body is empty; send a JSON object");
     }
     try {
@@ -94,7 +94,7 @@ public final class HttpSupport {
     }
     String id = requestId(ctx);
     metadata.put(REQUEST_ID, id);
-    long bytes = ctx.body() == null ? 0 : ctx.body().length();
+    long bytes = ctx.body() == null || ctx.body().buffer() == null ? 0 : ctx.body().length();
     return new InferenceCall(protocol, request, id, 0, metadata, bytes);
   }
 

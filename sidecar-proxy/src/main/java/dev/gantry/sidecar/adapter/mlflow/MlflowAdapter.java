@@ -89,7 +89,8 @@ public final class MlflowAdapter implements ProtocolAdapter {
   private static ModelInferRequest request(ModelMetadataResponse meta, RoutingContext rc, String type) {
     ModelInferRequest.Builder b = ModelInferRequest.newBuilder().setModelName(meta.getName());
     if (type.equals("text/csv")) {
-      Csv.Table table = Csv.parse(rc.body().asString());
+      String text = rc.body() == null || rc.body().buffer() == null ? "" : rc.body().asString();
+      Csv.Table table = Csv.parse(text);
       return b.addAllInputs(TabularInputs.fromColumns(meta, table.header(), table.rows(), true)).build();
     }
     JsonObject body = HttpSupport.jsonBody(rc);
