@@ -25,7 +25,8 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
     Optional<DeviceSpec> device, int maxMessageBytes) {
 
   static final String USAGE = String.join("\n",
-      "Usage: java -Dai.djl.offline=true -jar model-runner.jar [options]",
+      "Usage: java -Dai.djl.offline=true -jar model-runner.jar [--config FILE] [options]",
+      "  --config FILE            YAML file with a 'runner:' section (env GANTRY_CONFIG); flags and env win",
       "  --model-repository DIR   model repository (env GANTRY_MODEL_REPOSITORY, default examples/models)",
       "  --host ADDR              bind address (env GANTRY_HOST, default 127.0.0.1)",
       "  --grpc-port N            Open Inference gRPC port (env GANTRY_GRPC_PORT, default 8001)",
@@ -61,6 +62,15 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
     values.put("models", env.getOrDefault("GANTRY_MODELS", ""));
     values.put("device", env.getOrDefault("GANTRY_DEVICE", ""));
     values.put("max-message-bytes", env.getOrDefault("GANTRY_MAX_MESSAGE_BYTES", Integer.toString(64 << 20)));
+    String configFile = env.get("GANTRY_CONFIG");
+    for (int i = 0; i + 1 < args.length; i++) {
+      if (args[i].equals("--config")) {
+        configFile = args[i + 1];
+      }
+    }
+    if (configFile != null && !configFile.isBlank()) {
+      fromYaml(Path.of(configFile), values, env);
+    }
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (!arg.startsWith("--")) {
@@ -76,6 +86,9 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
         value = args[++i];
       } else {
         throw new IllegalArgumentException("flag --" + key + " needs a value\n" + USAGE);
+      }
+      if (key.equals("config")) {
+        continue;
       }
       if (!values.containsKey(key)) {
         throw new IllegalArgumentException("unknown flag --" + key + "\n" + USAGE);
@@ -96,6 +109,42 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
     return new RunnerOptions(Path.of(values.get("model-repository")), values.get("host"),
         port(values, "grpc-port"), port(values, "metrics-port"), models, device,
         positive(values, "max-message-bytes"));
+  }
+
+  /** Settings from the file's {@code runner:} section, unless an environment variable set them. */
+  private static void fromYaml(Path file, Map<String, String> values, Map<String, String> env) {
+    com.fasterxml.jackson.databind.JsonNode root;
+    try {
+      root = new com.fasterxml.jackson.dataformat.yaml.YAMLMapper().readTree(file.toFile());
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException(file + ": cannot read YAML: " + e.getMessage()
+          + "; fix: check the path given to --config / GANTRY_CONFIG and the YAML syntax");
+    }
+    com.fasterxml.jackson.databind.JsonNode section = root == null ? null : root.get("runner");
+    if (section == null) {
+      return;
+    }
+    for (java.util.Iterator<Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>> it = section.fields();
+        it.hasNext(); ) {
+      Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e = it.next();
+      String key = e.getKey().replace('_', '-');
+      if (!values.containsKey(key)) {
+        throw new IllegalArgumentException(file + ": 'runner." + e.getKey() + "' is not a known setting; fix: use"
+            + " one of " + values.keySet().stream().map(k -> k.replace('-', '_')).sorted().toList());
+      }
+      String envName = "GANTRY_" + key.replace('-', '_').toUpperCase(java.util.Locale.ROOT);
+      if (env.containsKey(envName)) {
+        continue;
+      }
+      com.fasterxml.jackson.databind.JsonNode v = e.getValue();
+      if (v.isArray()) {
+        List<String> items = new ArrayList<>();
+        v.forEach(item -> items.add(item.asText()));
+        values.put(key, String.join(",", items));
+      } else {
+        values.put(key, v.asText());
+      }
+    }
   }
 
   private static int port(Map<String, String> values, String key) {

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds Gantry and starts the model-runner and the sidecar-proxy as two processes on the
+# example models. Ctrl-C stops both. Settings: examples/gantry.yaml (or GANTRY_CONFIG).
+set -euo pipefail
+cd "$(dirname "$0")"
+export GANTRY_CONFIG="${GANTRY_CONFIG:-examples/gantry.yaml}"
+
+echo "==> building (first time: a few minutes; Maven downloads dependencies)"
+./mvnw -B -q -DskipTests -pl model-runner,sidecar-proxy -am package
+
+port=$(sed -n 's/^  port: *\([0-9]*\).*/\1/p' "$GANTRY_CONFIG" | head -n 1)
+port=${GANTRY_SIDECAR_PORT:-${port:-8080}}
+runner_pid=""
+sidecar_pid=""
+stop() {
+  trap - INT TERM EXIT
+  echo
+  echo "==> stopping"
+  [ -n "$sidecar_pid" ] && kill -TERM "$sidecar_pid" 2>/dev/null || true
+  [ -n "$runner_pid" ] && kill -TERM "$runner_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  echo "==> stopped"
+}
+trap stop INT TERM EXIT
+
+java -Dai.djl.offline=true -jar model-runner/target/model-runner.jar &
+runner_pid=$!
+java -jar sidecar-proxy/target/sidecar-proxy.jar &
+sidecar_pid=$!
+
+for _ in $(seq 1 240); do
+  if curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
+    break
+  fi
+  if ! kill -0 "$runner_pid" 2>/dev/null || ! kill -0 "$sidecar_pid" 2>/dev/null; then
+    echo "a process exited during start-up; see the log above" >&2
+    exit 1
+  fi
+  sleep 0.5
+done
+
+cat <<TXT
+
+==> Gantry is serving the example models on http://127.0.0.1:$port (REST and gRPC)
+    models:  churn-onnx, churn-torchscript, churn-mlflow      metrics: /metrics   probes: /livez /readyz
+
+  MLflow:
+    curl -s localhost:$port/invocations -H 'content-type: application/json' -d '{"dataframe_records": [{"tenure": 12, "monthly_charges": 70.35, "total_charges": 844.20, "contract_type": "Month-to-month", "payment_method": "Electronic check"}]}'
+  Open Inference v2 (KServe v2):
+    curl -s localhost:$port/v2/models/churn-torchscript/infer -H 'content-type: application/json' -d '{"inputs": [{"name": "input", "shape": [1, 3], "datatype": "FP32", "data": [12, 70.35, 844.2]}]}'
+  KServe v1:
+    curl -s localhost:$port/v1/models/churn-torchscript:predict -H 'content-type: application/json' -d '{"instances": [[12, 70.35, 844.2]]}'
+  Seldon:
+    curl -s localhost:$port/seldon/default/churn-torchscript/api/v1.0/predictions -H 'content-type: application/json' -d '{"data": {"ndarray": [[12, 70.35, 844.20]]}}'
+  gRPC (inference.GRPCInferenceService on the same port): see README.md, "gRPC".
+
+Press Ctrl-C to stop both processes.
+TXT
+wait
