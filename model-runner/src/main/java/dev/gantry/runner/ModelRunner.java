@@ -61,6 +61,15 @@ public final class ModelRunner implements AutoCloseable {
             + " has no such model; it has " + repository.modelNames());
       }
     }
+    if (options.engineThreads() > 0) {
+      // PyTorch's thread pools are per process and fixed when the engine starts. Small models gain
+      // nothing from intra-op threads, and idle OpenMP threads spin on cores the batcher, the event
+      // loops and the sidecar need; parallelism comes from instance_count and batching instead.
+      String threads = Integer.toString(options.engineThreads());
+      System.setProperty("ai.djl.pytorch.num_threads", System.getProperty("ai.djl.pytorch.num_threads", threads));
+      System.setProperty("ai.djl.pytorch.num_interop_threads",
+          System.getProperty("ai.djl.pytorch.num_interop_threads", threads));
+    }
     ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = Executors.defaultThreadFactory().newThread(r);
       t.setName("gantry-deadlines");
@@ -70,7 +79,7 @@ public final class ModelRunner implements AutoCloseable {
     timers.setRemoveOnCancelPolicy(true);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     RunnerMetrics metrics = new RunnerMetrics(registry);
-    ModelManager models = new ModelManager(repository, new ModelLoader(), metrics, timers);
+    ModelManager models = new ModelManager(repository, new ModelLoader(options.engineThreads()), metrics, timers);
     Vertx vertx = Vertx.vertx();
     try {
       GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(options.maxMessageBytes()));

@@ -20,9 +20,11 @@ import java.util.Optional;
  * @param models models to load at start; empty loads every model in the repository
  * @param device when present, overrides every model's device
  * @param maxMessageBytes largest gRPC message accepted
+ * @param engineThreads threads each engine call may use inside the engine (intra-op); 0 leaves the
+ *     engines' defaults
  */
 public record RunnerOptions(Path modelRepository, String host, int grpcPort, int metricsPort, List<String> models,
-    Optional<DeviceSpec> device, int maxMessageBytes) {
+    Optional<DeviceSpec> device, int maxMessageBytes, int engineThreads) {
 
   static final String USAGE = String.join("\n",
       "Usage: java -Dai.djl.offline=true -jar model-runner.jar [--config FILE] [options]",
@@ -34,6 +36,7 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
       "  --models a,b             models to load at start (env GANTRY_MODELS, default all)",
       "  --device cpu|gpu|gpu:N   run every model there (env GANTRY_DEVICE, default: each config's)",
       "  --max-message-bytes N    largest gRPC message (env GANTRY_MAX_MESSAGE_BYTES, default 67108864)",
+      "  --engine-threads N       threads per engine call (env GANTRY_ENGINE_THREADS, default 1; 0 = engine's own)",
       "  --help                   this text");
 
   public RunnerOptions {
@@ -45,7 +48,7 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
 
   /** Defaults for tests: ephemeral ports on loopback. */
   public static RunnerOptions forRepository(Path repository, String... models) {
-    return new RunnerOptions(repository, "127.0.0.1", 0, 0, Arrays.asList(models), Optional.empty(), 64 << 20);
+    return new RunnerOptions(repository, "127.0.0.1", 0, 0, Arrays.asList(models), Optional.empty(), 64 << 20, 1);
   }
 
   /**
@@ -62,6 +65,7 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
     values.put("models", env.getOrDefault("GANTRY_MODELS", ""));
     values.put("device", env.getOrDefault("GANTRY_DEVICE", ""));
     values.put("max-message-bytes", env.getOrDefault("GANTRY_MAX_MESSAGE_BYTES", Integer.toString(64 << 20)));
+    values.put("engine-threads", env.getOrDefault("GANTRY_ENGINE_THREADS", "1"));
     String configFile = env.get("GANTRY_CONFIG");
     for (int i = 0; i + 1 < args.length; i++) {
       if (args[i].equals("--config")) {
@@ -108,7 +112,7 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
     }
     return new RunnerOptions(Path.of(values.get("model-repository")), values.get("host"),
         port(values, "grpc-port"), port(values, "metrics-port"), models, device,
-        positive(values, "max-message-bytes"));
+        positive(values, "max-message-bytes"), nonNegative(values, "engine-threads"));
   }
 
   /** Settings from the file's {@code runner:} section, unless an environment variable set them. */
@@ -153,6 +157,14 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
       throw new IllegalArgumentException("--" + key + " must be from 0 to 65535, got " + p);
     }
     return p;
+  }
+
+  private static int nonNegative(Map<String, String> values, String key) {
+    int n = number(values, key);
+    if (n < 0) {
+      throw new IllegalArgumentException("--" + key + " must be 0 or more, got " + n);
+    }
+    return n;
   }
 
   private static int positive(Map<String, String> values, String key) {

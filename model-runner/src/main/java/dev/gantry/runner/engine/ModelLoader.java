@@ -27,6 +27,17 @@ import java.util.Optional;
  * Maven Central's platform jars); with {@code ai.djl.offline=true} nothing is downloaded.
  */
 public final class ModelLoader {
+  private final int engineThreads;
+
+  /** @param engineThreads ONNX Runtime intra-op threads per session; 0 for its default */
+  public ModelLoader(int engineThreads) {
+    this.engineThreads = engineThreads;
+  }
+
+  /** A loader that leaves the engines' thread defaults. */
+  public ModelLoader() {
+    this(0);
+  }
 
   /**
    * Loads one version's model file.
@@ -36,13 +47,17 @@ public final class ModelLoader {
   public LoadedModel load(ModelConfig config, Path file) {
     Device device = device(config.platform(), config.device(), config.name());
     ModelSignature signature = signature(config, file);
-    Criteria<NDList, NDList> criteria = Criteria.builder()
+    Criteria.Builder<NDList, NDList> builder = Criteria.builder()
         .setTypes(NDList.class, NDList.class)
         .optModelPath(file)
         .optEngine(config.platform().djlEngine())
         .optDevice(device)
-        .optTranslator(new NoopTranslator())
-        .build();
+        .optTranslator(new NoopTranslator());
+    if (engineThreads > 0 && config.platform() == Platform.ONNXRUNTIME) {
+      builder.optOption("intraOpNumThreads", Integer.toString(engineThreads))
+          .optOption("interOpNumThreads", Integer.toString(engineThreads));
+    }
+    Criteria<NDList, NDList> criteria = builder.build();
     try {
       ZooModel<NDList, NDList> model = criteria.loadModel();
       return new LoadedModel(model, signature, config.platform(), config.device());

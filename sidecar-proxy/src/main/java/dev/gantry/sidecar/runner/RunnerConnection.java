@@ -35,10 +35,9 @@ public final class RunnerConnection {
   public RunnerConnection(Vertx vertx, String host, int port, int maxMessageBytes) {
     requireNonNull(vertx, "vertx");
     this.address = SocketAddress.inetSocketAddress(port, requireNonNull(host, "host"));
-    this.client = GrpcClient.builder(vertx)
-        .with(new GrpcClientOptions().setMaxMessageSize(maxMessageBytes))
-        .with(new HttpClientOptions().setConnectTimeout(2000).setHttp2KeepAliveTimeout(60))
-        .build();
+    this.client = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(maxMessageBytes),
+        new HttpClientOptions().setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
+            .setConnectTimeout(2000));
   }
 
   public String address() {
