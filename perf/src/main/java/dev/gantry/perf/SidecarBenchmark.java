@@ -38,6 +38,7 @@ import java.util.stream.Stream;
  */
 public final class SidecarBenchmark {
   private static final double TICKS = 100.0;
+  private static final Vertx VERTX = Vertx.vertx();
 
   private SidecarBenchmark() {}
 
@@ -57,7 +58,7 @@ public final class SidecarBenchmark {
     int sidecarPort = freePort();
     int nginxPort = freePort();
     List<Process> processes = new ArrayList<>();
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = VERTX;
     try {
       Process runner = start(processes, "event=runner_started", "java", "-Dai.djl.offline=true", "-Xmx1g", "-jar",
           "model-runner/target/model-runner.jar", "--model-repository", repo.toString(), "--grpc-port",
@@ -83,6 +84,7 @@ public final class SidecarBenchmark {
       awaitPort(nginxPort);
 
       GrpcClient grpc = GrpcClient.client(vertx);
+      // REST clients mostly speak HTTP/1.1 with keep-alive: so does this one
       HttpClient http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
           new PoolOptions().setHttp1MaxSize(128));
       ModelInferRequest request = ModelInferRequest.newBuilder().setModelName("mlp")
@@ -90,8 +92,8 @@ public final class SidecarBenchmark {
               .addShape(1).addShape(3).setContents(InferTensorContents.newBuilder()
                   .addFp32Contents(12).addFp32Contents(70.35f).addFp32Contents(844.2f)))
           .build();
-      Buffer json = Buffer.buffer("{\"inputs\":[{\"name\":\"input\",\"shape\":[1,3],\"datatype\":\"FP32\","
-          + "\"data\":[12,70.35,844.2]}]}");
+      byte[] json = ("{\"inputs\":[{\"name\":\"input\",\"shape\":[1,3],\"datatype\":\"FP32\","
+          + "\"data\":[12,70.35,844.2]}]}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
       RequestOptions rest = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(sidecarPort)
           .setURI("/v2/models/mlp/infer").putHeader("content-type", "application/json");
 
@@ -101,18 +103,32 @@ public final class SidecarBenchmark {
           new Target("gRPC → sidecar → runner", grpcCall(grpc, sidecarPort, request), List.of(sidecar)),
           new Target("gRPC → nginx grpc_pass → runner", grpcCall(grpc, nginxPort, request), List.of(nginx)),
           new Target("REST v2 JSON → sidecar → runner", () -> http.request(rest)
-              .compose(r -> r.send(json)).compose(r -> r.statusCode() == 200 ? r.body()
+              .compose(r -> r.send(Buffer.buffer(json))).compose(r -> r.statusCode() == 200 ? r.body()
                   : Future.failedFuture("HTTP " + r.statusCode())), List.of(sidecar)));
 
       List<Row> rows = new ArrayList<>();
-      for (Target t : targets) {
-        openLoop(t.call(), 500, 2);
+      String only = System.getProperty("gantry.bench.only", "");
+    for (Target t : targets) {
+      if (!only.isEmpty() && !t.name().contains(only)) {
+        continue;
+      }
+        // warm up: JIT, connections, pools
+        closedLoop(t.call(), 64, 3);
+        openLoop(t.call(), 1000, 2);
         for (int rate : new int[] {500, 1000}) {
           rows.add(measure(t.name(), rate + " req/s", t.proxy(), () -> openLoop(t.call(), rate, seconds)));
         }
         rows.add(measure(t.name(), "saturation (64 in flight)", t.proxy(), () -> closedLoop(t.call(), 64, seconds)));
       }
+      if (only.isEmpty()) {
       print(rows, seconds, runner);
+    } else {
+      rows.forEach(System.out::println);
+      String metrics = http.request(HttpMethod.GET, sidecarPort, "127.0.0.1", "/metrics")
+          .compose(r -> r.send()).compose(r -> r.body()).await().toString();
+      metrics.lines().filter(l -> !l.startsWith("#") && (l.contains("active_requests") || l.contains("requests_total")
+          || l.contains("predictions_total"))).forEach(System.out::println);
+    }
       grpc.close().await();
       http.close().await();
     } finally {
@@ -149,6 +165,8 @@ public final class SidecarBenchmark {
 
   /** Sends at a fixed rate whatever the answers do; latency counts from the scheduled send time. */
   private static Run openLoop(Supplier<Future<?>> call, int rate, double seconds) throws InterruptedException {
+    // calls start on one event loop, as a Vert.x client expects; this thread only keeps the schedule
+    io.vertx.core.Context sender = VERTX.getOrCreateContext();
     LatencyRecorder rec = new LatencyRecorder();
     AtomicLong ok = new AtomicLong();
     AtomicLong errors = new AtomicLong();
@@ -162,17 +180,25 @@ public final class SidecarBenchmark {
       if (wait > 0) {
         LockSupport.parkNanos(wait);
       }
-      call.get().onComplete(ar -> {
-        if (ar.succeeded()) {
-          rec.record(System.nanoTime() - due);
-          ok.incrementAndGet();
-        } else {
-          errors.incrementAndGet();
+      sender.runOnContext(v -> call.get().onComplete(ar -> {
+        try {
+          if (ar.succeeded()) {
+            rec.record(System.nanoTime() - due);
+            ok.incrementAndGet();
+          } else {
+            errors.incrementAndGet();
+          }
+        } catch (RuntimeException e) {
+          e.printStackTrace();
+        } finally {
+          done.countDown();
         }
-        done.countDown();
-      });
+      }));
     }
-    done.await(30 + (long) seconds, TimeUnit.SECONDS);
+    if (!done.await(30 + (long) seconds, TimeUnit.SECONDS)) {
+      System.err.printf("open loop at %d req/s: %d of %d calls never completed (ok %d, errors %d)%n", rate,
+          done.getCount(), total, ok.get(), errors.get());
+    }
     double took = (System.nanoTime() - start) / 1e9;
     return new Run(rec.result("", ok.get(), ok.get(), took, errors.get()), took);
   }
