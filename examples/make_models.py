@@ -210,7 +210,7 @@ outputs:
     datatype: FP32
     dims: [1]
 dynamic_batching:
-  max_queue_delay_microseconds: 20000
+  max_queue_delay_microseconds: 100000
 warmup:
   iterations: 1
 """

@@ -22,7 +22,6 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
 /**
  * The model-runner benchmark: the in-process DJL ceiling (batch 1 and 32) against gRPC
@@ -48,8 +47,8 @@ public final class RunnerBenchmark {
     }
 
     Path repo = Files.createTempDirectory("gantry-bench");
-    copy(examples.resolve("churn-torchscript"), repo.resolve("mlp-unbatched"));
-    Path batched = copy(examples.resolve("churn-torchscript"), repo.resolve("mlp-batched"));
+    Directories.copy(examples.resolve("churn-torchscript"), repo.resolve("mlp-unbatched"));
+    Path batched = Directories.copy(examples.resolve("churn-torchscript"), repo.resolve("mlp-batched"));
     Path unbatchedConfig = repo.resolve("mlp-unbatched/config.yaml");
     String config = Files.readString(unbatchedConfig);
     Files.writeString(unbatchedConfig, config.substring(0, config.indexOf("dynamic_batching:"))
@@ -176,19 +175,5 @@ public final class RunnerBenchmark {
     sb.append(String.format("- batching on vs off at c=1: throughput %.2fx, p50 %.2fx%n",
         on1.rowsPerSecond() / off1.rowsPerSecond(), on1.p50Micros() / off1.p50Micros()));
     System.out.println(sb);
-  }
-
-  private static Path copy(Path source, Path target) throws IOException {
-    try (Stream<Path> files = Files.walk(source)) {
-      for (Path f : files.toList()) {
-        Path t = target.resolve(source.relativize(f).toString());
-        if (Files.isDirectory(f)) {
-          Files.createDirectories(t);
-        } else {
-          Files.copy(f, t);
-        }
-      }
-    }
-    return target;
   }
 }

@@ -26,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 
 /**
  * What the sidecar adds: open-loop load at fixed rates (latency measured from each request's
@@ -50,7 +49,7 @@ public final class SidecarBenchmark {
     double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 10;
     Path root = Path.of("").toAbsolutePath();
     Path repo = Files.createTempDirectory("gantry-sidecar-bench");
-    copy(root.resolve("examples/models/churn-torchscript"), repo.resolve("mlp"));
+    Directories.copy(root.resolve("examples/models/churn-torchscript"), repo.resolve("mlp"));
     String config = Files.readString(repo.resolve("mlp/config.yaml"));
     Files.writeString(repo.resolve("mlp/config.yaml"), config.substring(0, config.indexOf("dynamic_batching:"))
         + "warmup:\n  iterations: 2\n");
@@ -342,19 +341,6 @@ public final class SidecarBenchmark {
   private static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
-    }
-  }
-
-  private static void copy(Path source, Path target) throws IOException {
-    try (Stream<Path> files = Files.walk(source)) {
-      for (Path f : files.toList()) {
-        Path t = target.resolve(source.relativize(f).toString());
-        if (Files.isDirectory(f)) {
-          Files.createDirectories(t);
-        } else {
-          Files.copy(f, t);
-        }
-      }
     }
   }
 

@@ -145,8 +145,8 @@ public final class Sidecar implements AutoCloseable {
       HealthRoutes.mount(router, context.health());
       router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
       router.route().last().handler(rc -> HttpSupport.fail(rc, new SidecarException(ErrorKind.NOT_FOUND,
-          "no such endpoint: " + rc.request().method() + " " + rc.request().path()), Front::error));
-      router.route().failureHandler(HttpSupport.failureHandler(Front::error));
+          "no such endpoint: " + rc.request().method() + " " + rc.request().path()), HttpSupport::errorBody));
+      router.route().failureHandler(HttpSupport.failureHandler(HttpSupport::errorBody));
 
       GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxBodyBytes()));
       new GrpcFront(context).bind(grpc);
@@ -165,10 +165,6 @@ public final class Sidecar implements AutoCloseable {
         port.set(s.actualPort());
         started.complete();
       }).onFailure(started::fail);
-    }
-
-    private static io.vertx.core.json.JsonObject error(SidecarException e) {
-      return new io.vertx.core.json.JsonObject().put("error", e.getMessage());
     }
   }
 

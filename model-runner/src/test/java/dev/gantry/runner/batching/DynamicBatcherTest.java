@@ -212,7 +212,7 @@ class DynamicBatcherTest {
 
   @Test
   void sixtyFourConcurrentCallersGetTheirUnbatchedAnswers() throws Exception {
-    DynamicBatcher b = start(new BatchPolicy(true, 64, TimeUnit.MILLISECONDS.toNanos(5), List.of(), 1000),
+    DynamicBatcher b = start(new BatchPolicy(true, 64, TimeUnit.MILLISECONDS.toNanos(20), List.of(), 1000),
         instance::run, instance::run);
     int callers = 64;
     ExecutorService pool = Executors.newFixedThreadPool(callers);

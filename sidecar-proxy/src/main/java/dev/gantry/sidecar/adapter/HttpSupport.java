@@ -98,6 +98,11 @@ public final class HttpSupport {
     return new InferenceCall(protocol, request, id, 0, metadata, bytes);
   }
 
+  /** The plain {@code {"error": "…"}} body that KServe's v1 and v2 protocols use. */
+  public static JsonObject errorBody(SidecarException e) {
+    return new JsonObject().put("error", e.getMessage());
+  }
+
   /** Answers 200 with a JSON body. */
   public static void ok(RoutingContext ctx, Object json) {
     ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")

@@ -31,7 +31,7 @@ public final class KServeV1Adapter implements ProtocolAdapter {
   }
 
   static JsonObject error(SidecarException e) {
-    return new JsonObject().put("error", e.getMessage());
+    return HttpSupport.errorBody(e);
   }
 
   @Override

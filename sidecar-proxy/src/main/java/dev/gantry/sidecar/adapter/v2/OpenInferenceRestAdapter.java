@@ -28,7 +28,7 @@ public final class OpenInferenceRestAdapter implements ProtocolAdapter {
   }
 
   static JsonObject error(SidecarException e) {
-    return new JsonObject().put("error", e.getMessage());
+    return HttpSupport.errorBody(e);
   }
 
   @Override
