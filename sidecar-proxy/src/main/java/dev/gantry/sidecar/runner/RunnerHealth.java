@@ -8,10 +8,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Whether the runner is reachable and ready, from a periodic ServerReady probe and from what
- * requests see. A failed request drops readiness at once; the next successful probe restores it.
+ * requests see. A request that finds the runner unreachable, or a runner that answers "not ready",
+ * drops readiness at once; a probe that merely gets no answer in time counts only when it happens
+ * {@value #FAILURE_THRESHOLD} times in a row, so that one slow answer under load does not take the
+ * pod out of service. The next successful probe restores readiness.
  */
 public final class RunnerHealth {
   private static final Logger LOG = LoggerFactory.getLogger(RunnerHealth.class);
+  static final int FAILURE_THRESHOLD = 3;
 
   private final Vertx vertx;
   private final RunnerConnection runner;
@@ -21,6 +25,7 @@ public final class RunnerHealth {
   private volatile String reason = "not probed yet";
   private volatile java.util.Set<String> models = java.util.Set.of();
   private long timer = -1;
+  private int failedProbes;
 
   public RunnerHealth(Vertx vertx, RunnerConnection runner, ModelCatalog catalog, long intervalMs) {
     this.vertx = requireNonNull(vertx, "vertx");
@@ -43,15 +48,24 @@ public final class RunnerHealth {
   /** Probes now; readiness follows the answer. */
   public void probe() {
     runner.serverReady(Math.max(500, intervalMs)).onComplete(ar -> {
-      if (ar.succeeded() && ar.result()) {
-        set(true, "");
-        runner.readyModels().onSuccess(names -> models = names);
-      } else if (ar.succeeded()) {
-        set(false, "model-runner at " + runner.address() + " is up but its models are not all READY");
-      } else {
+      if (ar.succeeded()) {
+        failedProbes = 0;
+        if (ar.result()) {
+          set(true, "");
+          runner.readyModels().onSuccess(names -> models = names);
+        } else {
+          set(false, "model-runner at " + runner.address() + " is up but its models are not all READY");
+        }
+      } else if (isUnreachable(ar.cause()) || ++failedProbes >= FAILURE_THRESHOLD) {
         set(false, ar.cause().getMessage());
       }
     });
+  }
+
+  private static boolean isUnreachable(Throwable t) {
+    return t instanceof dev.gantry.sidecar.core.SidecarException e
+        && e.kind() == dev.gantry.sidecar.core.ErrorKind.UNAVAILABLE && e.getMessage().contains("unreachable")
+        && !e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("timeout");
   }
 
   /** A request found the runner unreachable. */

@@ -64,6 +64,7 @@ class RunnerFailureTest {
           t.join(60_000);
           assertThat(t.isAlive()).as("no client is left hanging").isFalse();
         }
+        await().atMost(Duration.ofSeconds(30)).until(() -> http.get("/readyz").status() == 200);
       } finally {
         restarted.close();
       }
@@ -72,7 +73,6 @@ class RunnerFailureTest {
       assertThat(errors).allSatisfy(e -> assertThat(e).containsAnyOf("model-runner at 127.0.0.1:" + port
           + " is unreachable", "model 'churn-torchscript' is not loaded (LOADING)"));
       assertThat(errors).anySatisfy(e -> assertThat(e).contains("is unreachable"));
-      assertThat(http.get("/readyz").status()).isEqualTo(200);
     } finally {
       runner.close();
     }
