@@ -15,9 +15,11 @@ It writes, under examples/models/:
 and examples/expected.json: inputs and the probabilities Python computed
 for them, which the Java tests compare with what DJL computes.
 
-It also writes a test fixture, model-runner/src/test/resources/fixtures/gather/:
-a TorchScript model that picks one column per row (torch.gather), so that an
-out-of-range index makes the engine itself fail for that row only.
+It also writes test fixtures under model-runner/src/test/resources/fixtures/:
+  gather/             a TorchScript model that picks one column per row (torch.gather),
+                      so that an out-of-range index makes the engine itself fail
+  dtypes/             a TorchScript model that doubles one tensor of each datatype PyTorch takes
+  churn-mlflow-onnx/  the ONNX pipeline as an MLflow model directory (onnx flavor)
 
 The generated files are committed; building and testing Gantry needs no Python.
 """
@@ -216,8 +218,59 @@ warmup:
 """
 
 
-def build_fixtures():
-    root = os.path.join(HERE, "..", "model-runner", "src", "test", "resources", "fixtures", "gather")
+class Doubler(torch.nn.Module):
+    def forward(self, f64, i32, i8, u8, flags, f16, i64):
+        return f64 + f64, i32 + i32, i8 + i8, u8 + u8, torch.logical_not(flags), f16 + f16, i64 + i64
+
+
+# the datatypes DJL's PyTorch engine takes (it has no INT16, UINT16/32/64 or BF16 arrays)
+DTYPES = [("f64", "FP64"), ("i32", "INT32"), ("i8", "INT8"), ("u8", "UINT8"),
+          ("flags", "BOOL"), ("f16", "FP16"), ("i64", "INT64")]
+
+MLMODEL_ONNX = """artifact_path: model
+flavors:
+  onnx:
+    code: null
+    data: model.onnx
+    onnx_version: {onnx_version}
+    providers: [CPUExecutionProvider]
+  python_function:
+    data: model.onnx
+    loader_module: mlflow.onnx
+    python_version: 3.11.2
+mlflow_version: 2.9.2
+signature:
+  inputs: '[{{"type": "float", "name": "tenure"}}, {{"type": "float", "name": "monthly_charges"}}, {{"type": "float", "name": "total_charges"}}, {{"type": "string", "name": "contract_type"}}, {{"type": "string", "name": "payment_method"}}]'
+  outputs: '[{{"type": "tensor", "tensor-spec": {{"dtype": "float32", "shape": [-1, 2]}}}}]'
+"""
+
+
+def build_dtypes(fixtures):
+    root = os.path.join(fixtures, "dtypes")
+    os.makedirs(os.path.join(root, "1"), exist_ok=True)
+    torch.jit.script(Doubler()).save(os.path.join(root, "1", "model.pt"))
+    lines = ["# Test fixture: doubles each input (BOOL is negated); one tensor per datatype.",
+             "platform: pytorch", "max_batch_size: 0", "inputs:"]
+    lines += ["  - {name: %s, datatype: %s, dims: [2]}" % (n, t) for n, t in DTYPES]
+    lines += ["outputs:"]
+    lines += ["  - {name: %s_out, datatype: %s, dims: [2]}" % (n, t) for n, t in DTYPES]
+    with open(os.path.join(root, "config.yaml"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def build_mlflow_onnx(fixtures, onnx_model):
+    root = os.path.join(fixtures, "churn-mlflow-onnx")
+    os.makedirs(root, exist_ok=True)
+    onnx.save(onnx_model, os.path.join(root, "model.onnx"))
+    with open(os.path.join(root, "MLmodel"), "w") as f:
+        f.write(MLMODEL_ONNX.format(onnx_version=onnx.__version__))
+
+
+def build_fixtures(onnx_model):
+    fixtures = os.path.join(HERE, "..", "model-runner", "src", "test", "resources", "fixtures")
+    build_dtypes(fixtures)
+    build_mlflow_onnx(fixtures, onnx_model)
+    root = os.path.join(fixtures, "gather")
     os.makedirs(os.path.join(root, "1"), exist_ok=True)
     scripted = torch.jit.script(Gather())
     scripted.save(os.path.join(root, "1", "model.pt"))
@@ -265,7 +318,7 @@ def main():
     with open(os.path.join(HERE, "expected.json"), "w") as f:
         json.dump(expected, f, indent=2)
         f.write("\n")
-    build_fixtures()
+    build_fixtures(onnx_model)
     print(json.dumps(expected, indent=1))
 
 

@@ -47,6 +47,7 @@ public final class ModelLoader {
   public LoadedModel load(ModelConfig config, Path file) {
     Device device = device(config.platform(), config.device(), config.name());
     ModelSignature signature = signature(config, file);
+    checkDatatypes(config, file, signature);
     Criteria.Builder<NDList, NDList> builder = Criteria.builder()
         .setTypes(NDList.class, NDList.class)
         .optModelPath(file)
@@ -65,6 +66,23 @@ public final class ModelLoader {
       throw new ConfigException(file + ": " + config.platform().djlEngine() + " cannot load the model: "
           + e.getMessage() + hint(config.platform()), e);
     }
+  }
+
+  private static void checkDatatypes(ModelConfig config, Path file, ModelSignature signature) {
+    java.util.Set<dev.gantry.runner.inference.DataType> supported = config.platform().datatypes();
+    for (TensorSpec spec : concat(signature.inputs(), signature.outputs())) {
+      if (!supported.contains(spec.datatype())) {
+        throw new ConfigException(file + ": tensor '" + spec.name() + "' has datatype " + spec.datatype()
+            + ", which the " + config.platform().djlEngine() + " engine cannot take; fix: export the model with one"
+            + " of " + new java.util.TreeSet<>(supported), null);
+      }
+    }
+  }
+
+  private static List<TensorSpec> concat(List<TensorSpec> a, List<TensorSpec> b) {
+    List<TensorSpec> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
   }
 
   private static String hint(Platform platform) {

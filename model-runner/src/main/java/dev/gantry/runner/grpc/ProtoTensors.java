@@ -159,8 +159,11 @@ public final class ProtoTensors {
         ByteBuffer buf = le(c.getIntContentsCount() * type.byteSize());
         for (int i = 0; i < c.getIntContentsCount(); i++) {
           int v = c.getIntContents(i);
-          checkRange(name, type, v, type == DataType.INT8 ? Byte.MIN_VALUE : Short.MIN_VALUE,
-              type == DataType.INT8 ? Byte.MAX_VALUE : Short.MAX_VALUE);
+          if (type == DataType.INT8) {
+            checkRange(name, type, v, Byte.MIN_VALUE, Byte.MAX_VALUE);
+          } else if (type == DataType.INT16) {
+            checkRange(name, type, v, Short.MIN_VALUE, Short.MAX_VALUE);
+          }
           putInt(buf, type, v);
         }
         yield Tensor.ofBytes(name, type, shape, buf.array());

@@ -57,14 +57,17 @@ public final class ProxyMetrics {
     return knownModels.contains(model) || servedByRunner.test(model) ? model : UNKNOWN;
   }
 
-  /** A call entered the path; returns the gauge to decrement when it leaves. */
-  AtomicInteger enter(String model, String protocol) {
+  /**
+   * A call entered the path; returns the gauge to decrement when it leaves. The version label is
+   * the one asked for ("" for the newest), since the answering version is not known yet.
+   */
+  AtomicInteger enter(String model, String version, String protocol) {
     String m = model(model);
-    AtomicInteger gauge = active.computeIfAbsent(m + "\u0000" + protocol, k -> {
+    AtomicInteger gauge = active.computeIfAbsent(m + "\u0000" + version + "\u0000" + protocol, k -> {
       AtomicInteger value = new AtomicInteger();
       Gauge.builder("model.active.requests", value, AtomicInteger::get)
           .description("Inference requests in flight through the sidecar")
-          .tags("model", m, "protocol", protocol)
+          .tags("model", m, "version", version, "protocol", protocol)
           .register(registry);
       return value;
     });

@@ -56,7 +56,7 @@ public final class RequestPath {
           e.kind());
       return Future.failedFuture(e);
     }
-    AtomicInteger active = metrics.enter(call.model(), call.protocol());
+    AtomicInteger active = metrics.enter(call.model(), call.version(), call.protocol());
     long timeoutMs = call.timeoutMs() > 0 ? Math.min(call.timeoutMs(), defaultTimeoutMs) : defaultTimeoutMs;
     Promise<ModelInferResponse> answer = Promise.promise();
     long timer = vertx.setTimer(timeoutMs, id -> answer.tryFail(timedOut(call, timeoutMs)));

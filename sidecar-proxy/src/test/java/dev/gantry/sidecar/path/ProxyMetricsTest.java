@@ -66,7 +66,7 @@ class ProxyMetricsTest {
           + "version=\"1\"}")).isEqualTo(5);
       assertThat(value(text, "model_input_size_bytes_sum{model=\"churn-torchscript\",protocol=\"v2\","
           + "version=\"1\"}")).isEqualTo(5.0 * V2.length());
-      assertThat(value(text, "model_active_requests{model=\"churn-torchscript\",protocol=\"v2\"}")).isZero();
+      assertThat(value(text, "model_active_requests{model=\"churn-torchscript\",protocol=\"v2\",version=\"\"}")).isZero();
       assertThat(text).contains("vertx_http_server_requests_total", "jvm_memory_used_bytes");
     }
   }
