@@ -57,6 +57,6 @@ public final class HealthService {
     if (!models.served(service).isEmpty()) {
       return ServingStatus.SERVING;
     }
-    return models.repository().contains(service) ? ServingStatus.NOT_SERVING : ServingStatus.SERVICE_UNKNOWN;
+    return models.knows(service) ? ServingStatus.NOT_SERVING : ServingStatus.SERVICE_UNKNOWN;
   }
 }

@@ -71,14 +71,22 @@ public final class InferenceService {
     }));
     server.callHandler(GRPCInferenceServiceGrpcService.ModelInfer, this::modelInfer);
     server.callHandler(GRPCInferenceServiceGrpcService.ModelStreamInfer, this::modelStreamInfer);
-    server.callHandler(GRPCInferenceServiceGrpcService.RepositoryIndex, call -> call.handler(req -> {
-      RepositoryIndexResponse.Builder index = RepositoryIndexResponse.newBuilder();
-      for (IndexEntry e : models.index(req.getReady())) {
-        index.addModels(RepositoryIndexResponse.ModelIndex.newBuilder().setName(e.name()).setVersion(e.version())
-            .setState(e.state().name()).setReason(e.reason()));
-      }
-      call.response().end(index.build());
-    }));
+    server.callHandler(GRPCInferenceServiceGrpcService.RepositoryIndex, call -> call.handler(req ->
+        // listing the repository reads the disk: off the event loop
+        Vertx.currentContext().owner().executeBlocking(() -> {
+          RepositoryIndexResponse.Builder index = RepositoryIndexResponse.newBuilder();
+          for (IndexEntry e : models.index(req.getReady())) {
+            index.addModels(RepositoryIndexResponse.ModelIndex.newBuilder().setName(e.name())
+                .setVersion(e.version()).setState(e.state().name()).setReason(e.reason()));
+          }
+          return index.build();
+        }, false).onComplete(ar -> {
+          if (ar.succeeded()) {
+            call.response().end(ar.result());
+          } else {
+            GrpcErrors.fail(call.response(), ar.cause());
+          }
+        })));
     server.callHandler(GRPCInferenceServiceGrpcService.RepositoryModelLoad, call -> call.handler(req -> {
       Context context = Vertx.currentContext();
       models.load(req.getModelName()).whenComplete((v, e) -> context.runOnContext(x -> {

@@ -43,6 +43,8 @@ public final class ModelManager implements AutoCloseable {
   private final ScheduledExecutorService timers;
   private final ExecutorService loaderThread;
   private final Map<String, Slot> slots = new ConcurrentHashMap<>();
+  /** The repository's model names as last listed; read on the request path, which must not touch disk. */
+  private volatile java.util.Set<String> knownNames;
 
   public ModelManager(ModelRepository repository, ModelLoader loader, RunnerMetrics metrics,
       ScheduledExecutorService timers) {
@@ -55,6 +57,19 @@ public final class ModelManager implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+    this.knownNames = java.util.Set.copyOf(repository.modelNames());
+  }
+
+  /** Lists the repository again (blocking: call off the event loop). */
+  private List<String> relist() {
+    List<String> names = repository.modelNames();
+    knownNames = java.util.Set.copyOf(names);
+    return names;
+  }
+
+  /** Whether the repository held this model when it was last listed. Does not touch disk. */
+  public boolean knows(String name) {
+    return knownNames.contains(name);
   }
 
   public ModelRepository repository() {
@@ -77,9 +92,10 @@ public final class ModelManager implements AutoCloseable {
    */
   public CompletableFuture<Void> unload(String name) {
     return CompletableFuture.supplyAsync(() -> {
+      relist();
       Slot slot = slots.get(name);
       if (slot == null) {
-        if (!repository.contains(name)) {
+        if (!knows(name)) {
           throw InferenceException.notFound("unknown model '" + name + "'");
         }
         return CompletableFuture.<Void>completedFuture(null);
@@ -103,7 +119,8 @@ public final class ModelManager implements AutoCloseable {
     slot.state = ModelState.LOADING;
     List<ServedVersion> started = new ArrayList<>();
     try {
-      if (!repository.contains(name)) {
+      relist();
+      if (!knows(name)) {
         throw InferenceException.notFound("unknown model '" + name + "': no folder with a config.yaml or MLmodel in "
             + repository.root());
       }
@@ -184,7 +201,7 @@ public final class ModelManager implements AutoCloseable {
     Slot slot = slots.get(name);
     NavigableMap<Long, ServedVersion> serving = slot == null ? Collections.emptyNavigableMap() : slot.serving;
     if (serving.isEmpty()) {
-      if (slot == null && !repository.contains(name)) {
+      if (slot == null && !knows(name)) {
         throw InferenceException.notFound("unknown model '" + name + "'");
       }
       String why = slot == null ? "it was never loaded" : slot.state + (slot.reason.isEmpty() ? "" : ": " + slot.reason);
@@ -231,10 +248,10 @@ public final class ModelManager implements AutoCloseable {
     return true;
   }
 
-  /** What the repository holds and the state of each model and version. */
+  /** What the repository holds and the state of each model and version. Lists the repository: blocking. */
   public List<IndexEntry> index(boolean readyOnly) {
     List<IndexEntry> entries = new ArrayList<>();
-    for (String name : repository.modelNames()) {
+    for (String name : relist()) {
       Slot slot = slots.get(name);
       if (slot == null || slot.serving.isEmpty()) {
         if (!readyOnly) {
