@@ -180,7 +180,12 @@ public final class MlflowAdapter implements ProtocolAdapter {
           .orElseThrow(() -> SidecarException.invalid("unknown input '" + e.getKey() + "'; model '" + meta.getName()
               + "' takes " + meta.getInputsList().stream().map(i -> i.getName()).toList()));
       JsonTensors.Flat flat = JsonTensors.flatten("input '" + e.getKey() + "'", e.getValue());
-      tensors.add(JsonTensors.tensor(e.getKey(), spec.getDatatype(), flat.shape(), flat.values(), false));
+      long[] shape = flat.shape();
+      if (shape.length == 1 && spec.getShapeCount() == 2 && spec.getShape(1) == 1) {
+        // a plain list for a column input [-1, 1], as MLflow's own examples send it
+        shape = new long[] {shape[0], 1};
+      }
+      tensors.add(JsonTensors.tensor(e.getKey(), spec.getDatatype(), shape, flat.values(), false));
     }
     return tensors;
   }

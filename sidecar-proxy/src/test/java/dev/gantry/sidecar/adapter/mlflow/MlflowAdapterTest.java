@@ -71,6 +71,14 @@ class MlflowAdapterTest {
   }
 
   @Test
+  void namedTensorInputsAcceptPlainListsForColumnInputs() {
+    Reply r = stack.http.postJson("/invocations", "{\"inputs\": {\"tenure\": [12], \"monthly_charges\": [70.35],"
+        + " \"total_charges\": [844.2], \"contract_type\": [\"Month-to-month\"], \"payment_method\":"
+        + " [\"Electronic check\"]}}");
+    assertThat(churn(r, 0)).isCloseTo(ONNX_ROW0, within(1e-5));
+  }
+
+  @Test
   void anMlflowSignatureOrdersColumnsIntoItsOneTensor() {
     Reply split = mlflow.postJson("/invocations", "{\"dataframe_split\": {\"columns\": [\"total_charges\","
         + " \"tenure\", \"monthly_charges\"], \"data\": [[844.2, 12, 70.35]]}}");

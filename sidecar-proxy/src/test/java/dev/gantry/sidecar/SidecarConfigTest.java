@@ -1,0 +1,43 @@
+package dev.gantry.sidecar;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SidecarConfigTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void defaultsThenFileThenEnvironmentThenFlags() throws Exception {
+    Path file = dir.resolve("gantry.yaml");
+    Files.writeString(file, "runner:\n  grpc_port: 9001\nsidecar:\n  port: 9090\n  runner_port: 9001\n"
+        + "  default_model: from-file\n  max_in_flight: 10\n");
+    SidecarConfig c = SidecarConfig.parse(new String[] {"--config", file.toString(), "--max-in-flight", "30"},
+        Map.of("GANTRY_DEFAULT_MODEL", "from-env", "GANTRY_MAX_IN_FLIGHT", "20"));
+    assertThat(c.port()).isEqualTo(9090);
+    assertThat(c.runnerPort()).isEqualTo(9001);
+    assertThat(c.defaultModel()).hasValue("from-env");
+    assertThat(c.maxInFlight()).isEqualTo(30);
+    assertThat(c.requestTimeoutMs()).isEqualTo(30_000);
+    assertThat(SidecarConfig.parse(new String[0], Map.of()).defaultModel()).isEqualTo(Optional.empty());
+  }
+
+  @Test
+  void mistakesNameTheSettingAndWhereItCameFrom() throws Exception {
+    assertThatThrownBy(() -> SidecarConfig.parse(new String[] {"--prot", "1"}, Map.of()))
+        .hasMessageContaining("unknown flag --prot").hasMessageContaining("--port");
+    assertThatThrownBy(() -> SidecarConfig.parse(new String[0], Map.of("GANTRY_SIDECAR_PORT", "eighty")))
+        .hasMessageContaining("'eighty'").hasMessageContaining("environment variable GANTRY_SIDECAR_PORT");
+    Path file = dir.resolve("bad.yaml");
+    Files.writeString(file, "sidecar:\n  portt: 1\n");
+    assertThatThrownBy(() -> SidecarConfig.parse(new String[] {"--config", file.toString()}, Map.of()))
+        .hasMessageContaining("'sidecar.portt' is not a known setting");
+  }
+}
