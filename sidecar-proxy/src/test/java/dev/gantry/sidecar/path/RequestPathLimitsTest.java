@@ -128,6 +128,16 @@ class RequestPathLimitsTest {
     Http.Reply kserve = http.postJson("/v1/models/m:predict", big);
     assertThat(kserve.status()).isEqualTo(413);
     assertThat(kserve.json().getString("error")).contains("larger than");
+    try (GrpcCalls grpc = new GrpcCalls(sidecar.port())) {
+      InferTensorContents.Builder many = InferTensorContents.newBuilder();
+      for (int i = 0; i < 3000; i++) {
+        many.addFp32Contents(i);
+      }
+      ModelInferRequest huge = request().toBuilder().setInputs(0, request().getInputs(0).toBuilder()
+          .clearShape().addShape(3000).addShape(1).setContents(many)).build();
+      GrpcCalls.Outcome<?> o = grpc.call(GRPCInferenceServiceGrpcClient.ModelInfer, huge, 0);
+      assertThat(o.status()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
+    }
     assertThat(upstream.inferHeaders).isEmpty();
   }
 }
