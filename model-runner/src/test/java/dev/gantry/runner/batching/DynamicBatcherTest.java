@@ -212,8 +212,10 @@ class DynamicBatcherTest {
 
   @Test
   void sixtyFourConcurrentCallersGetTheirUnbatchedAnswers() throws Exception {
+    LoadedModel.Instance second = model.newInstance();
+    LoadedModel.Instance reference = model.newInstance();
     DynamicBatcher b = start(new BatchPolicy(true, 64, TimeUnit.MILLISECONDS.toNanos(20), List.of(), 1000),
-        instance::run, instance::run);
+        instance::run, second::run);
     int callers = 64;
     ExecutorService pool = Executors.newFixedThreadPool(callers);
     try {
@@ -229,7 +231,11 @@ class DynamicBatcherTest {
           }
           InferRequest req = rows(1 + caller % 3, caller * 0.7f);
           float[] batched = b.submit(req).join().get(0).asFloats();
-          float[] alone = instance.run(req.inputs()).get(0).asFloats();
+          float[] alone;
+          synchronized (DynamicBatcherTest.class) {
+            // the reference answer comes from a third, unshared instance
+            alone = reference.run(req.inputs()).get(0).asFloats();
+          }
           return new float[][] {batched, alone};
         }, pool));
       }
@@ -246,6 +252,9 @@ class DynamicBatcherTest {
       assertThat(batchRows).as("some requests were merged").anyMatch(r -> r > 3);
     } finally {
       pool.shutdownNow();
+      batcher.shutdown().join();
+      second.close();
+      reference.close();
     }
   }
 

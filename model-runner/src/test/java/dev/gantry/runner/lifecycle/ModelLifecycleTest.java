@@ -142,6 +142,27 @@ class ModelLifecycleTest {
   }
 
   @Test
+  void instanceCountStartsThatManyInstancesEachOnItsOwnThread() throws Exception {
+    Path model = TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "mlp");
+    Files.writeString(model.resolve("config.yaml"), Files.readString(model.resolve("config.yaml"))
+        .replace("instance_count: 1", "instance_count: 3"));
+    try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo));
+        RunnerClient client = new RunnerClient(runner.grpcPort())) {
+      java.util.Set<String> workers = new java.util.TreeSet<>();
+      Thread.getAllStackTraces().keySet().forEach(t -> {
+        if (t.getName().startsWith("gantry-batcher-model-mlp-version-1-")) {
+          workers.add(t.getName());
+        }
+      });
+      assertThat(workers).hasSize(3);
+      Traffic traffic = new Traffic(client, "mlp");
+      await().atMost(Duration.ofSeconds(30)).until(() -> traffic.count(GrpcStatus.OK) > 100);
+      traffic.close();
+      assertThat(traffic.outcomes.keySet()).containsExactly(GrpcStatus.OK);
+    }
+  }
+
+  @Test
   void loadingAnUnknownModelIsNotFound() throws IOException {
     TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "mlp");
     try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo));
