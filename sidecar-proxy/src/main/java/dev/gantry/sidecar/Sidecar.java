@@ -37,6 +37,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.micrometer.VertxPrometheusOptions;
@@ -83,6 +84,9 @@ public final class Sidecar implements AutoCloseable {
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
             .setRegistryName("gantry-sidecar-" + java.util.UUID.randomUUID())
+            // the only HTTP client is the link to the runner, which the model_* metrics measure
+            // already; Vert.x's per-request client meters cost CPU on every call for nothing new
+            .addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT)
             .setEnabled(true)))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();

@@ -102,7 +102,7 @@ public final class ModelManager implements AutoCloseable {
       }
       slot.wanted = false;
       slot.state = ModelState.UNLOADING;
-      Collection old = new Collection(slot.serving.values());
+      Retiring old = new Retiring(slot.serving.values());
       slot.serving = Collections.emptyNavigableMap();
       return old.retireAll().whenComplete((v, e) -> {
         slot.state = ModelState.UNAVAILABLE;
@@ -129,7 +129,7 @@ public final class ModelManager implements AutoCloseable {
         started.add(ServedVersion.start(def.config(), v.getKey(), v.getValue(), loader, metrics, timers));
       }
     } catch (RuntimeException | LinkageError e) {
-      new Collection(started).retireAll();
+      new Retiring(started).retireAll();
       InferenceException failure = loadFailure(name, e);
       slot.reason = failure.getMessage();
       slot.state = slot.serving.isEmpty() ? ModelState.UNAVAILABLE : ModelState.READY;
@@ -141,7 +141,7 @@ public final class ModelManager implements AutoCloseable {
     }
     NavigableMap<Long, ServedVersion> fresh = new TreeMap<>();
     started.forEach(s -> fresh.put(s.version(), s));
-    Collection old = new Collection(slot.serving.values());
+    Retiring old = new Retiring(slot.serving.values());
     slot.serving = Collections.unmodifiableNavigableMap(fresh);
     slot.state = ModelState.READY;
     slot.reason = "";
@@ -295,8 +295,8 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /** Versions retired together. */
-  private record Collection(java.util.Collection<ServedVersion> versions) {
-    Collection {
+  private record Retiring(java.util.Collection<ServedVersion> versions) {
+    Retiring {
       versions = List.copyOf(versions);
     }
 
