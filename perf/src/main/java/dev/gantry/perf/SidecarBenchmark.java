@@ -252,7 +252,7 @@ public final class SidecarBenchmark {
       Row direct = rows.get(i);
       for (int t = 1; t < 4; t++) {
         Row via = rows.get(t * 3 + i);
-        sb.append(String.format("- %s, %s: +%.0f / +%.0f%n", via.path(), via.load(), via.p50() - direct.p50(),
+        sb.append(String.format("- %s, %s: %+.0f / %+.0f%n", via.path(), via.load(), via.p50() - direct.p50(),
             via.p99() - direct.p99()));
       }
     }
