@@ -27,7 +27,6 @@ import io.vertx.core.Vertx;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +40,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class InferenceService {
   static final String SERVER_NAME = "gantry-model-runner";
+  /** The protocol extension this server implements beyond the core. */
+  static final String MODEL_REPOSITORY = "model_repository";
 
   private final ModelManager models;
   private final String serverVersion;
@@ -61,7 +62,7 @@ public final class InferenceService {
             .setReady(models.modelReady(req.getName(), req.getVersion())).build())));
     server.callHandler(GRPCInferenceServiceGrpcService.ServerMetadata, call -> call.handler(
         req -> call.response().end(ServerMetadataResponse.newBuilder()
-            .setName(SERVER_NAME).setVersion(serverVersion).addExtensions("model_repository").build())));
+            .setName(SERVER_NAME).setVersion(serverVersion).addExtensions(MODEL_REPOSITORY).build())));
     server.callHandler(GRPCInferenceServiceGrpcService.ModelMetadata, call -> call.handler(req -> {
       try {
         call.response().end(metadata(req));
@@ -204,9 +205,5 @@ public final class InferenceService {
   private static long deadlineOf(GrpcServerRequest<?, ?> call) {
     long timeoutMs = call.timeout();
     return timeoutMs > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs) : 0;
-  }
-
-  static List<String> extensions() {
-    return List.of("model_repository");
   }
 }

@@ -23,7 +23,6 @@ public final class VersionMetrics implements BatchListener {
       Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5)};
   private static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
 
-  private final MeterRegistry registry;
   private final Tags tags;
   private final Counter success;
   private final Map<ErrorKind, Counter> failures = new EnumMap<>(ErrorKind.class);
@@ -35,7 +34,6 @@ public final class VersionMetrics implements BatchListener {
 
   VersionMetrics(MeterRegistry registry, String model, String version, AtomicReference<IntSupplier> depthSource,
       IntSupplier depth) {
-    this.registry = registry;
     this.tags = Tags.of("model", model, "version", version);
     this.success = Counter.builder(RunnerMetrics.PREFIX + "request.success")
         .description("Inference requests that succeeded").tags(tags).register(registry);
@@ -79,9 +77,5 @@ public final class VersionMetrics implements BatchListener {
   /** Stops the queue-depth gauge reading a retired batcher, unless a newer one took over. */
   public void retire() {
     depthSource.compareAndSet(depth, () -> 0);
-  }
-
-  Tags tags() {
-    return tags;
   }
 }
