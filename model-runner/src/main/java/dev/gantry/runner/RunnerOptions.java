@@ -128,9 +128,7 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
     if (section == null) {
       return;
     }
-    for (java.util.Iterator<Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>> it = section.fields();
-        it.hasNext(); ) {
-      Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e = it.next();
+    for (Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e : section.properties()) {
       String key = e.getKey().replace('_', '-');
       if (!values.containsKey(key)) {
         throw new IllegalArgumentException(file + ": 'runner." + e.getKey() + "' is not a known setting; fix: use"

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -125,8 +124,7 @@ public record SidecarConfig(String host, int port, String runnerHost, int runner
     if (!section.isObject()) {
       throw new IllegalArgumentException(file + ": 'sidecar' must be a mapping of settings");
     }
-    for (Iterator<Map.Entry<String, JsonNode>> it = section.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : section.properties()) {
       if (!KEYS.containsKey(e.getKey())) {
         throw new IllegalArgumentException(file + ": 'sidecar." + e.getKey() + "' is not a known setting; fix: use"
             + " one of " + KEYS.keySet());
