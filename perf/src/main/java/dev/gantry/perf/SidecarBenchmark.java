@@ -62,7 +62,8 @@ public final class SidecarBenchmark {
       Process runner = start(processes, "event=runner_started", "java", "-Dai.djl.offline=true", "-Xmx1g", "-jar",
           "model-runner/target/model-runner.jar", "--model-repository", repo.toString(), "--grpc-port",
           Integer.toString(runnerPort), "--metrics-port", "0");
-      Process sidecar = start(processes, "event=sidecar_started", "java", "-Xmx512m", "-jar",
+      Process sidecar = start(processes, "event=sidecar_started", "java",
+          System.getProperty("gantry.bench.sidecarHeap", "-Xmx512m"), "-jar",
           "sidecar-proxy/target/sidecar-proxy.jar", "--host", "127.0.0.1", "--port", Integer.toString(sidecarPort),
           "--runner-port", Integer.toString(runnerPort), "--max-in-flight", "100000");
       Path nginxDir = Files.createTempDirectory("gantry-nginx");
