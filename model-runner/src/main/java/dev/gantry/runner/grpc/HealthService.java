@@ -36,17 +36,20 @@ public final class HealthService {
     }));
     server.callHandler(HealthGrpcService.Watch, call -> call.handler(req -> {
       AtomicReference<ServingStatus> last = new AtomicReference<>();
+      java.util.concurrent.atomic.AtomicLong timer = new java.util.concurrent.atomic.AtomicLong(-1);
+      Runnable stop = () -> vertx.cancelTimer(timer.get());
       Runnable send = () -> {
         ServingStatus now = status(req.getService());
         if (now != last.getAndSet(now)) {
-          call.response().write(HealthCheckResponse.newBuilder().setStatus(now).build());
+          // a write fails once the caller has gone (cancelled, reset, disconnected): stop watching
+          call.response().write(HealthCheckResponse.newBuilder().setStatus(now).build())
+              .onFailure(e -> stop.run());
         }
       };
       send.run();
-      long timer = vertx.setPeriodic(WATCH_PERIOD_MS, id -> send.run());
-      call.exceptionHandler(e -> vertx.cancelTimer(timer));
-      call.response().exceptionHandler(e -> vertx.cancelTimer(timer));
-      call.connection().closeHandler(v -> vertx.cancelTimer(timer));
+      timer.set(vertx.setPeriodic(WATCH_PERIOD_MS, id -> send.run()));
+      call.exceptionHandler(e -> stop.run());
+      call.response().exceptionHandler(e -> stop.run());
     }));
   }
 

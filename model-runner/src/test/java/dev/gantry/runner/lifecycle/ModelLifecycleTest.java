@@ -163,6 +163,28 @@ class ModelLifecycleTest {
   }
 
   @Test
+  void healthWatchFollowsAModelFromServingToNotServing() throws Exception {
+    TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "mlp");
+    try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo));
+        RunnerClient client = new RunnerClient(runner.grpcPort())) {
+      io.vertx.grpc.client.GrpcClient grpc = io.vertx.grpc.client.GrpcClient.client(client.vertx());
+      List<dev.gantry.proto.health.HealthCheckResponse.ServingStatus> seen =
+          new java.util.concurrent.CopyOnWriteArrayList<>();
+      dev.gantry.proto.health.HealthGrpcClient.create(grpc,
+              io.vertx.core.net.SocketAddress.inetSocketAddress(runner.grpcPort(), "127.0.0.1"))
+          .watch(dev.gantry.proto.health.HealthCheckRequest.newBuilder().setService("mlp").build())
+          .onSuccess(stream -> stream.handler(r -> seen.add(r.getStatus())));
+      await().atMost(Duration.ofSeconds(30)).until(() -> !seen.isEmpty());
+      assertThat(seen.get(0)).isEqualTo(dev.gantry.proto.health.HealthCheckResponse.ServingStatus.SERVING);
+      client.call(GRPCInferenceServiceGrpcClient.RepositoryModelUnload,
+          RepositoryModelUnloadRequest.newBuilder().setModelName("mlp").build()).ok();
+      await().atMost(Duration.ofSeconds(30)).until(() -> seen.contains(
+          dev.gantry.proto.health.HealthCheckResponse.ServingStatus.NOT_SERVING));
+      grpc.close().await();
+    }
+  }
+
+  @Test
   void loadingAnUnknownModelIsNotFound() throws IOException {
     TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "mlp");
     try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo));
