@@ -34,8 +34,9 @@ class RunnerProcessTest {
   @Test
   void pythonGrpcioClientGetsMetadataAndChurnProbabilitiesFromARunnerProcess() throws Exception {
     assumeTrue(Files.isExecutable(Path.of(PYTHON)) && Files.isExecutable(Path.of("/usr/bin/protoc"))
-        && Files.isExecutable(Path.of("/usr/bin/grpc_python_plugin")),
-        "needs python3-grpcio, protobuf-compiler and protobuf-compiler-grpc (installed by .ci/run)");
+        && Files.isExecutable(Path.of("/usr/bin/grpc_python_plugin"))
+        && new ProcessBuilder(PYTHON, "-c", "import grpc, google.protobuf").start().waitFor() == 0,
+        "needs python3-grpcio, python3-protobuf, protobuf-compiler and protobuf-compiler-grpc (installed by .ci/run)");
     Path root = TestModels.examples().getParent().getParent();
     run(List.of("/usr/bin/protoc", "-I", root.resolve("shared-proto/src/main/proto").toString(),
         "--python_out=" + stubs, "--grpc_python_out=" + stubs,
