@@ -4,8 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -16,18 +15,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * and the sidecar keeps serving.
  */
 class BadInputCorpusTest {
-  private static Stack stack;
+  @RegisterExtension
+  static final StackExtension stack = new StackExtension("churn-onnx");
   private static final String BIG = "{\"x\": \"" + "a".repeat(11 << 20) + "\"}";
 
-  @BeforeAll
-  static void start() {
-    stack = Stack.start("churn-onnx");
-  }
 
-  @AfterAll
-  static void stop() {
-    stack.close();
-  }
 
   static Stream<Arguments> corpus() {
     List<String[]> endpoints = List.of(
@@ -52,16 +44,16 @@ class BadInputCorpusTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("corpus")
   void badInputGetsA4xxAndTheSidecarKeepsServing(String what, String path, String type, String body) {
-    Http.Reply r = stack.http.post(path, type, body);
+    Http.Reply r = stack.http().post(path, type, body);
     assertThat(r.status()).as(what + ": " + r.body()).isBetween(400, 499);
     assertThat(r.body()).as(what).startsWith("{");
-    assertThat(stack.http.get("/livez").status()).isEqualTo(200);
+    assertThat(stack.http().get("/livez").status()).isEqualTo(200);
   }
 
   @ParameterizedTest(name = "unknown model on {0}")
   @MethodSource("unknownModel")
   void unknownModelsAre404(String path, String body) {
-    assertThat(stack.http.postJson(path, body).status()).isEqualTo(404);
+    assertThat(stack.http().postJson(path, body).status()).isEqualTo(404);
   }
 
   static Stream<Arguments> unknownModel() {

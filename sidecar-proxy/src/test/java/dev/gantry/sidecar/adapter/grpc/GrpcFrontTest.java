@@ -15,27 +15,27 @@ import dev.gantry.proto.inference.ModelReadyRequest;
 import dev.gantry.proto.inference.ServerLiveRequest;
 import dev.gantry.proto.inference.ServerReadyRequest;
 import dev.gantry.sidecar.GrpcCalls;
-import dev.gantry.sidecar.Stack;
+import dev.gantry.sidecar.StackExtension;
 import io.vertx.grpc.common.GrpcStatus;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The Open Inference gRPC API through the sidecar, on the same port as REST. */
 class GrpcFrontTest {
-  private static Stack stack;
+  @RegisterExtension
+  static final StackExtension stack = new StackExtension(null);
   private static GrpcCalls grpc;
 
   @BeforeAll
   static void start() {
-    stack = Stack.start(null);
-    grpc = new GrpcCalls(stack.sidecar.port());
+    grpc = new GrpcCalls(stack.sidecar().port());
   }
 
   @AfterAll
   static void stop() {
     grpc.close();
-    stack.close();
   }
 
   static ModelInferRequest numeric(String model) {

@@ -7,31 +7,31 @@ import dev.gantry.sidecar.Http;
 import dev.gantry.sidecar.Http.Reply;
 import dev.gantry.sidecar.Sidecar;
 import dev.gantry.sidecar.SidecarConfig;
-import dev.gantry.sidecar.Stack;
+import dev.gantry.sidecar.StackExtension;
 import io.vertx.core.json.JsonArray;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** MLflow's scoring protocol: every input format, on the ONNX pipeline and on the MLflow model. */
 class MlflowAdapterTest {
   private static final double ONNX_ROW0 = 0.9092077612876892;
   private static final double MLP_ROW0 = 0.6173408627510071;
-  private static Stack stack;
+  @RegisterExtension
+  static final StackExtension stack = new StackExtension("churn-onnx");
   private static Sidecar mlflowSidecar;
   private static Http mlflow;
 
   @BeforeAll
   static void start() {
-    stack = Stack.start("churn-onnx");
-    mlflowSidecar = Sidecar.start(SidecarConfig.forRunner(stack.runner.grpcPort(), "churn-mlflow"));
+    mlflowSidecar = Sidecar.start(SidecarConfig.forRunner(stack.runner().grpcPort(), "churn-mlflow"));
     mlflow = new Http(mlflowSidecar.port());
   }
 
   @AfterAll
   static void stop() {
     mlflowSidecar.close();
-    stack.close();
   }
 
   private static double churn(Reply r, int row) {
@@ -41,7 +41,7 @@ class MlflowAdapterTest {
 
   @Test
   void theIssueBodyAnswersChurnProbabilities() {
-    Reply r = stack.http.postJson("/invocations", "{\"dataframe_records\": [{\"tenure\": 12, \"monthly_charges\":"
+    Reply r = stack.http().postJson("/invocations", "{\"dataframe_records\": [{\"tenure\": 12, \"monthly_charges\":"
         + " 70.35, \"total_charges\": 844.20, \"contract_type\": \"Month-to-month\", \"payment_method\":"
         + " \"Electronic check\"}]}");
     assertThat(churn(r, 0)).isCloseTo(ONNX_ROW0, within(1e-5));
@@ -50,7 +50,7 @@ class MlflowAdapterTest {
 
   @Test
   void dataframeSplitMapsNamedColumnsToInputsInAnyOrder() {
-    Reply r = stack.http.postJson("/invocations", "{\"dataframe_split\": {\"columns\": [\"payment_method\","
+    Reply r = stack.http().postJson("/invocations", "{\"dataframe_split\": {\"columns\": [\"payment_method\","
         + " \"contract_type\", \"total_charges\", \"monthly_charges\", \"tenure\"], \"data\": [[\"Electronic check\","
         + " \"Month-to-month\", 844.2, 70.35, 12], [\"Credit card (automatic)\", \"Two year\", 1506, 25.1, 60]]}}");
     assertThat(churn(r, 0)).isCloseTo(ONNX_ROW0, within(1e-5));
@@ -59,11 +59,11 @@ class MlflowAdapterTest {
 
   @Test
   void instancesAndCsvWork() {
-    Reply instances = stack.http.postJson("/invocations", "{\"instances\": [{\"tenure\": 12, \"monthly_charges\":"
+    Reply instances = stack.http().postJson("/invocations", "{\"instances\": [{\"tenure\": 12, \"monthly_charges\":"
         + " 70.35, \"total_charges\": 844.2, \"contract_type\": \"Month-to-month\", \"payment_method\":"
         + " \"Electronic check\"}]}");
     assertThat(churn(instances, 0)).isCloseTo(ONNX_ROW0, within(1e-5));
-    Reply csv = stack.http.post("/invocations", "text/csv", "tenure,monthly_charges,total_charges,contract_type,"
+    Reply csv = stack.http().post("/invocations", "text/csv", "tenure,monthly_charges,total_charges,contract_type,"
         + "payment_method\n12,70.35,844.2,Month-to-month,Electronic check\n60,25.1,1506,Two year,"
         + "\"Credit card (automatic)\"\n");
     assertThat(churn(csv, 0)).isCloseTo(ONNX_ROW0, within(1e-5));
@@ -72,7 +72,7 @@ class MlflowAdapterTest {
 
   @Test
   void namedTensorInputsAcceptPlainListsForColumnInputs() {
-    Reply r = stack.http.postJson("/invocations", "{\"inputs\": {\"tenure\": [12], \"monthly_charges\": [70.35],"
+    Reply r = stack.http().postJson("/invocations", "{\"inputs\": {\"tenure\": [12], \"monthly_charges\": [70.35],"
         + " \"total_charges\": [844.2], \"contract_type\": [\"Month-to-month\"], \"payment_method\":"
         + " [\"Electronic check\"]}}");
     assertThat(churn(r, 0)).isCloseTo(ONNX_ROW0, within(1e-5));
@@ -94,14 +94,14 @@ class MlflowAdapterTest {
 
   @Test
   void pingHealthAndVersion() {
-    assertThat(stack.http.get("/ping").status()).isEqualTo(200);
-    assertThat(stack.http.get("/health").status()).isEqualTo(200);
-    assertThat(stack.http.get("/version").body()).isEqualTo(Sidecar.VERSION);
+    assertThat(stack.http().get("/ping").status()).isEqualTo(200);
+    assertThat(stack.http().get("/health").status()).isEqualTo(200);
+    assertThat(stack.http().get("/version").body()).isEqualTo(Sidecar.VERSION);
   }
 
   @Test
   void errorsComeInMlflowsShape() {
-    Reply missing = stack.http.postJson("/invocations", "{\"dataframe_records\": [{\"tenure\": 12}]}");
+    Reply missing = stack.http().postJson("/invocations", "{\"dataframe_records\": [{\"tenure\": 12}]}");
     assertThat(missing.status()).isEqualTo(400);
     assertThat(missing.json().getString("error_code")).isEqualTo("BAD_REQUEST");
     assertThat(missing.json().getString("message")).contains("missing column 'monthly_charges'");
@@ -111,19 +111,19 @@ class MlflowAdapterTest {
     assertThat(unknown.status()).isEqualTo(400);
     assertThat(unknown.json().getString("message")).contains("unknown column 'age'");
 
-    Reply two = stack.http.postJson("/invocations", "{\"instances\": [], \"inputs\": []}");
+    Reply two = stack.http().postJson("/invocations", "{\"instances\": [], \"inputs\": []}");
     assertThat(two.json().getString("message")).contains("exactly one of");
 
-    Reply typed = stack.http.postJson("/invocations", "{\"dataframe_records\": [{\"tenure\": \"twelve\","
+    Reply typed = stack.http().postJson("/invocations", "{\"dataframe_records\": [{\"tenure\": \"twelve\","
         + " \"monthly_charges\": 1, \"total_charges\": 2, \"contract_type\": \"One year\", \"payment_method\": \"x\"}]}");
     assertThat(typed.status()).isEqualTo(400);
     assertThat(typed.json().getString("message")).contains("input 'tenure'", "expected a number");
 
-    Reply media = stack.http.post("/invocations", "application/xml", "<x/>");
+    Reply media = stack.http().post("/invocations", "application/xml", "<x/>");
     assertThat(media.status()).isEqualTo(415);
     assertThat(media.json().getString("error_code")).isEqualTo("BAD_REQUEST");
 
-    Reply csv = stack.http.post("/invocations", "text/csv", "tenure\n");
+    Reply csv = stack.http().post("/invocations", "text/csv", "tenure\n");
     assertThat(csv.status()).isEqualTo(400);
     assertThat(csv.json().getString("message")).contains("header row");
   }

@@ -4,29 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.gantry.sidecar.Http.Reply;
-import dev.gantry.sidecar.Stack;
+import dev.gantry.sidecar.StackExtension;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Seldon's prediction API against a real runner. */
 class SeldonAdapterTest {
-  private static Stack stack;
+  @RegisterExtension
+  static final StackExtension stack = new StackExtension("churn-onnx");
 
-  @BeforeAll
-  static void start() {
-    stack = Stack.start("churn-onnx");
-  }
 
-  @AfterAll
-  static void stop() {
-    stack.close();
-  }
 
   @Test
   void theIssueNdarrayBodyWorksOnTheNumericModelsIngressPath() {
-    Reply r = stack.http.postJson("/seldon/default/churn-torchscript/api/v1.0/predictions",
+    Reply r = stack.http().postJson("/seldon/default/churn-torchscript/api/v1.0/predictions",
         "{\"data\": {\"ndarray\": [[12, 70.35, 844.20]]}}");
     assertThat(r.status()).as(r.body()).isEqualTo(200);
     JsonObject data = r.json().getJsonObject("data");
@@ -38,7 +30,7 @@ class SeldonAdapterTest {
 
   @Test
   void tensorFormIsAnsweredInTensorForm() {
-    Reply r = stack.http.postJson("/seldon/prod/churn-torchscript/api/v1.0/predictions",
+    Reply r = stack.http().postJson("/seldon/prod/churn-torchscript/api/v1.0/predictions",
         "{\"meta\": {\"puid\": \"p-1\"}, \"data\": {\"tensor\": {\"shape\": [2, 3], \"values\": [12, 70.35, 844.2, 60,"
             + " 25.1, 1506]}}}");
     assertThat(r.status()).isEqualTo(200);
@@ -50,7 +42,7 @@ class SeldonAdapterTest {
 
   @Test
   void namedColumnsOnTheDefaultModelPath() {
-    Reply r = stack.http.postJson("/api/v1.0/predictions", "{\"data\": {\"names\": [\"tenure\", \"monthly_charges\","
+    Reply r = stack.http().postJson("/api/v1.0/predictions", "{\"data\": {\"names\": [\"tenure\", \"monthly_charges\","
         + " \"total_charges\", \"contract_type\", \"payment_method\"], \"ndarray\": [[12, 70.35, 844.2,"
         + " \"Month-to-month\", \"Electronic check\"]]}}");
     assertThat(r.status()).as(r.body()).isEqualTo(200);
@@ -60,7 +52,7 @@ class SeldonAdapterTest {
 
   @Test
   void errorsComeInSeldonsStatusShape() {
-    Reply bad = stack.http.postJson("/seldon/default/churn-torchscript/api/v1.0/predictions",
+    Reply bad = stack.http().postJson("/seldon/default/churn-torchscript/api/v1.0/predictions",
         "{\"data\": {\"ndarray\": [[12, 70.35]]}}");
     assertThat(bad.status()).isEqualTo(400);
     JsonObject status = bad.json().getJsonObject("status");
@@ -68,14 +60,14 @@ class SeldonAdapterTest {
     assertThat(status.getString("status")).isEqualTo("FAILURE");
     assertThat(status.getString("reason")).isEqualTo("MICROSERVICE_BAD_DATA");
     assertThat(status.getString("info")).contains("expected shape [-1, 3]");
-    Reply str = stack.http.postJson("/api/v1.0/predictions", "{\"strData\": \"hello\"}");
+    Reply str = stack.http().postJson("/api/v1.0/predictions", "{\"strData\": \"hello\"}");
     assertThat(str.status()).isEqualTo(400);
     assertThat(str.json().getJsonObject("status").getString("info")).contains("strData");
-    Reply unknown = stack.http.postJson("/seldon/default/nope/api/v1.0/predictions",
+    Reply unknown = stack.http().postJson("/seldon/default/nope/api/v1.0/predictions",
         "{\"data\": {\"ndarray\": [[1]]}}");
     assertThat(unknown.status()).isEqualTo(404);
     assertThat(unknown.json().getJsonObject("status").getString("info")).contains("unknown model 'nope'");
-    Reply count = stack.http.postJson("/seldon/default/churn-torchscript/api/v1.0/predictions",
+    Reply count = stack.http().postJson("/seldon/default/churn-torchscript/api/v1.0/predictions",
         "{\"data\": {\"tensor\": {\"shape\": [1, 3], \"values\": [1, 2]}}}");
     assertThat(count.json().getJsonObject("status").getString("info")).contains("(3 values) but 2 values");
   }
