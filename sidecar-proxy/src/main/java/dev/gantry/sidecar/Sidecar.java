@@ -11,9 +11,11 @@ import dev.gantry.sidecar.adapter.mlflow.MlflowAdapter;
 import dev.gantry.sidecar.adapter.seldon.SeldonAdapter;
 import dev.gantry.sidecar.adapter.v2.OpenInferenceRestAdapter;
 import dev.gantry.sidecar.core.ErrorKind;
+import dev.gantry.sidecar.core.ForwardedHeaders;
 import dev.gantry.sidecar.core.SidecarException;
 import dev.gantry.sidecar.health.HealthRoutes;
-import dev.gantry.sidecar.path.ProxyMetrics;
+import dev.gantry.sidecar.measure.Measure;
+import dev.gantry.sidecar.measure.ProxyMetrics;
 import dev.gantry.sidecar.path.RequestPath;
 import dev.gantry.sidecar.runner.ModelCatalog;
 import dev.gantry.sidecar.runner.RunnerConnection;
@@ -33,7 +35,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -42,6 +43,8 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,15 +68,17 @@ public final class Sidecar implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final RequestPath path;
   private final int port;
+  private final List<HttpServer> servers;
 
   private Sidecar(Vertx vertx, RunnerConnection runner, RunnerHealth health, PrometheusMeterRegistry registry,
-      RequestPath path, int port) {
+      RequestPath path, int port, List<HttpServer> servers) {
     this.vertx = vertx;
     this.runner = runner;
     this.health = health;
     this.registry = registry;
     this.path = path;
     this.port = port;
+    this.servers = servers;
   }
 
   /** Starts the sidecar; returns once it listens. */
@@ -96,20 +101,22 @@ public final class Sidecar implements AutoCloseable {
     new ClassLoaderMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
-    RunnerConnection runner = new RunnerConnection(vertx, config.runnerHost(), config.runnerPort(), 64 << 20);
+    RunnerConnection runner = new RunnerConnection(vertx, config.runnerHost(), config.runnerPort(), 64 << 20,
+        config.maxInFlight(), config.runnerKeepaliveMs());
     ModelCatalog catalog = new ModelCatalog(runner);
     RunnerHealth health = new RunnerHealth(vertx, runner, catalog, config.healthIntervalMs());
-    ProxyMetrics metrics = new ProxyMetrics(registry, name -> health.models().contains(name));
-    RequestPath path = new RequestPath(vertx, runner, health, metrics, config.maxInFlight(),
-        config.requestTimeoutMs());
-    AdapterContext context = new AdapterContext(path, catalog, runner, health, config.defaultModel(), VERSION);
+    ProxyMetrics metrics = new ProxyMetrics(registry, name -> health.models().contains(name), health::serves);
+    RequestPath path = new RequestPath(runner, health, config.maxInFlight(), config.requestTimeoutMs());
+    AdapterContext context = new AdapterContext(path, catalog, runner, health, new Measure(metrics),
+        new ForwardedHeaders(config.forwardHeaders()), config.maxBodyBytes(), config.defaultModel(), VERSION);
     int instances = config.eventLoops() > 0 ? config.eventLoops() : Runtime.getRuntime().availableProcessors();
     AtomicInteger boundPort = new AtomicInteger(config.port());
+    List<HttpServer> servers = new CopyOnWriteArrayList<>();
     try {
       // the first instance binds (possibly an ephemeral port); the others share that port
-      vertx.deployVerticle(new Front(config, context, registry, boundPort)).await();
+      vertx.deployVerticle(new Front(config, context, registry, boundPort, servers)).await();
       if (instances > 1) {
-        vertx.deployVerticle(() -> new Front(config, context, registry, boundPort),
+        vertx.deployVerticle(() -> new Front(config, context, registry, boundPort, servers),
             new DeploymentOptions().setInstances(instances - 1)).await();
       }
     } catch (RuntimeException e) {
@@ -121,7 +128,7 @@ public final class Sidecar implements AutoCloseable {
         + " request_timeout_ms={} max_body_bytes={}", boundPort.get(), runner.address(),
         config.defaultModel().orElse("-"), instances, config.maxInFlight(), config.requestTimeoutMs(),
         config.maxBodyBytes());
-    return new Sidecar(vertx, runner, health, registry, path, boundPort.get());
+    return new Sidecar(vertx, runner, health, registry, path, boundPort.get(), servers);
   }
 
   /** One HTTP server on one event loop. */
@@ -130,19 +137,22 @@ public final class Sidecar implements AutoCloseable {
     private final AdapterContext context;
     private final PrometheusMeterRegistry registry;
     private final AtomicInteger port;
+    private final List<HttpServer> servers;
 
-    Front(SidecarConfig config, AdapterContext context, PrometheusMeterRegistry registry, AtomicInteger port) {
+    Front(SidecarConfig config, AdapterContext context, PrometheusMeterRegistry registry, AtomicInteger port,
+        List<HttpServer> servers) {
       this.config = config;
       this.context = context;
       this.registry = registry;
       this.port = port;
+      this.servers = servers;
     }
 
     @Override
     public void start(io.vertx.core.Promise<Void> started) {
       Router router = Router.router(vertx);
       router.route().handler(HttpSupport::assignRequestId);
-      router.route().handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
+      // prediction routes bring their own body handler, after the measuring layer (AdapterContext.predict)
       for (ProtocolAdapter adapter : ADAPTERS) {
         adapter.mount(router, context);
       }
@@ -153,19 +163,20 @@ public final class Sidecar implements AutoCloseable {
       router.route().failureHandler(HttpSupport.failureHandler(HttpSupport::errorBody));
 
       GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxBodyBytes()));
-      new GrpcFront(context).bind(grpc);
+      GrpcFront grpcFront = new GrpcFront(context, grpc);
 
       HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host())
           .setPort(port.get()).setHttp2ClearTextEnabled(true).setMaxFormAttributeSize(config.maxBodyBytes()));
       server.requestHandler(req -> {
         String type = req.getHeader("content-type");
         if (type != null && type.startsWith("application/grpc")) {
-          grpc.handle(req);
+          grpcFront.handle(req);
         } else {
           router.handle(req);
         }
       });
       server.listen().onSuccess(s -> {
+        servers.add(s);
         port.set(s.actualPort());
         started.complete();
       }).onFailure(started::fail);
@@ -186,6 +197,25 @@ public final class Sidecar implements AutoCloseable {
 
   public RequestPath path() {
     return path;
+  }
+
+  /**
+   * Drains for shutdown: readiness turns false at once; the servers stop taking connections and
+   * tell their clients to go (HTTP/2 GOAWAY; HTTP/1.1 {@code Connection: close}); requests in
+   * flight finish until {@code graceMs} has passed. Returns when they have, or the grace is over.
+   */
+  public void drain(long graceMs) {
+    health.drain();
+    LOG.info("event=sidecar_draining in_flight={} grace_ms={}", path.inFlight(), graceMs);
+    long start = System.nanoTime();
+    try {
+      io.vertx.core.Future.all(servers.stream().map(s -> s.shutdown(graceMs, TimeUnit.MILLISECONDS)).toList())
+          .await(graceMs + 1000, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      LOG.warn("event=sidecar_drain_incomplete reason=\"{}\"", e.getMessage());
+    }
+    LOG.info("event=sidecar_drained in_flight={} took_ms={}", path.inFlight(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
   }
 
   /** Stops listening and frees everything. */

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -16,7 +18,12 @@ import java.util.Optional;
  * variable, its flag.
  */
 public record SidecarConfig(String host, int port, String runnerHost, int runnerPort, Optional<String> defaultModel,
-    int maxBodyBytes, long requestTimeoutMs, int maxInFlight, long healthIntervalMs, int eventLoops) {
+    int maxBodyBytes, long requestTimeoutMs, int maxInFlight, long healthIntervalMs, int eventLoops,
+    long shutdownGraceMs, long runnerKeepaliveMs, List<String> forwardHeaders) {
+
+  public SidecarConfig {
+    forwardHeaders = List.copyOf(forwardHeaders);
+  }
 
   /** key → {flag, env, default, help}. */
   private static final Map<String, String[]> KEYS = new LinkedHashMap<>();
@@ -36,6 +43,13 @@ public record SidecarConfig(String host, int port, String runnerHost, int runner
         "requests in flight before new ones are refused (429 / RESOURCE_EXHAUSTED)"});
     KEYS.put("health_interval_ms", new String[] {"GANTRY_HEALTH_INTERVAL_MS", "1000", "runner probe period"});
     KEYS.put("event_loops", new String[] {"GANTRY_EVENT_LOOPS", "0", "HTTP server instances; 0 = one per core"});
+    KEYS.put("shutdown_grace_ms", new String[] {"GANTRY_SHUTDOWN_GRACE_MS", "20000",
+        "on SIGTERM: not ready at once, then in-flight requests may finish for this long before exit"});
+    KEYS.put("runner_keepalive_ms", new String[] {"GANTRY_RUNNER_KEEPALIVE_MS", "5000",
+        "HTTP/2 PING period to the runner; a PING unanswered for this long closes the connection"});
+    KEYS.put("forward_headers", new String[] {"GANTRY_FORWARD_HEADERS", "",
+        "comma-separated extra headers / gRPC metadata keys passed on to the runner (besides trace context"
+            + " and x-request-id)"});
   }
 
   static String usage() {
@@ -106,7 +120,10 @@ public record SidecarConfig(String host, int port, String runnerHost, int runner
         number(values, source, "request_timeout_ms", 1, Integer.MAX_VALUE),
         number(values, source, "max_in_flight", 1, Integer.MAX_VALUE),
         number(values, source, "health_interval_ms", 50, Integer.MAX_VALUE),
-        number(values, source, "event_loops", 0, 256));
+        number(values, source, "event_loops", 0, 256),
+        number(values, source, "shutdown_grace_ms", 0, Integer.MAX_VALUE),
+        number(values, source, "runner_keepalive_ms", 100, Integer.MAX_VALUE),
+        headerNames(values, source, "forward_headers"));
   }
 
   private static void readYaml(Path file, Map<String, String> values, Map<String, String> source) {
@@ -148,9 +165,44 @@ public record SidecarConfig(String host, int port, String runnerHost, int runner
         + "' (from " + source.get(key) + ") must be a whole number from " + min + " to " + max);
   }
 
+  private static List<String> headerNames(Map<String, String> values, Map<String, String> source, String key) {
+    List<String> names = new ArrayList<>();
+    for (String raw : values.get(key).split(",")) {
+      String name = raw.trim().toLowerCase(Locale.ROOT);
+      if (name.isEmpty()) {
+        continue;
+      }
+      if (!name.matches("[a-z0-9][a-z0-9_.-]*") || name.startsWith("grpc-") || name.length() > 64) {
+        throw new IllegalArgumentException(key + " = '" + values.get(key) + "' (from " + source.get(key)
+            + "): '" + raw.trim() + "' is not a header name that can be passed on; fix: list lower-case header names"
+            + " (letters, digits, '-', '_', '.'), not grpc-*, separated by commas");
+      }
+      names.add(name);
+    }
+    return names;
+  }
+
+  /** This configuration with other limits (tests). */
+  public SidecarConfig withLimits(int maxBodyBytes, long requestTimeoutMs, int maxInFlight) {
+    return new SidecarConfig(host, port, runnerHost, runnerPort, defaultModel, maxBodyBytes, requestTimeoutMs,
+        maxInFlight, healthIntervalMs, eventLoops, shutdownGraceMs, runnerKeepaliveMs, forwardHeaders);
+  }
+
+  /** This configuration passing the given headers on to the runner. */
+  public SidecarConfig withForwardHeaders(List<String> names) {
+    return new SidecarConfig(host, port, runnerHost, runnerPort, defaultModel, maxBodyBytes, requestTimeoutMs,
+        maxInFlight, healthIntervalMs, eventLoops, shutdownGraceMs, runnerKeepaliveMs, names);
+  }
+
+  /** This configuration with another keep-alive period (tests). */
+  public SidecarConfig withRunnerKeepaliveMs(long ms) {
+    return new SidecarConfig(host, port, runnerHost, runnerPort, defaultModel, maxBodyBytes, requestTimeoutMs,
+        maxInFlight, healthIntervalMs, eventLoops, shutdownGraceMs, ms, forwardHeaders);
+  }
+
   /** Defaults for tests: an ephemeral port on loopback in front of the given runner. */
   public static SidecarConfig forRunner(int runnerPort, String defaultModel) {
     return new SidecarConfig("127.0.0.1", 0, "127.0.0.1", runnerPort, Optional.ofNullable(defaultModel),
-        10 << 20, 30_000, 1024, 200, 1);
+        10 << 20, 30_000, 1024, 200, 1, 20_000, 5_000, List.of());
   }
 }

@@ -34,7 +34,8 @@ public final class SidecarMain {
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      LOG.info("event=sidecar_stopping");
+      LOG.info("event=sidecar_stopping grace_ms={}", config.shutdownGraceMs());
+      sidecar.drain(config.shutdownGraceMs());
       sidecar.close();
       LOG.info("event=sidecar_stopped");
       stopped.countDown();

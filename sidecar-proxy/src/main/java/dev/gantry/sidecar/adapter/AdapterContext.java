@@ -2,25 +2,40 @@ package dev.gantry.sidecar.adapter;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.gantry.proto.inference.ModelInferRequest;
+import dev.gantry.proto.inference.ModelInferResponse;
+import dev.gantry.proto.inference.ModelMetadataResponse;
 import dev.gantry.sidecar.core.ErrorKind;
+import dev.gantry.sidecar.core.ForwardedHeaders;
 import dev.gantry.sidecar.core.SidecarException;
+import dev.gantry.sidecar.measure.Measure;
 import dev.gantry.sidecar.path.RequestPath;
 import dev.gantry.sidecar.runner.ModelCatalog;
 import dev.gantry.sidecar.runner.RunnerConnection;
 import dev.gantry.sidecar.runner.RunnerHealth;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * What a protocol adapter may use: the request path, model metadata, the runner link for
- * non-inference calls, runner health, and the model that serves paths without one.
+ * non-inference calls, runner health, the measuring layer, what may be forwarded, and the model
+ * that serves paths without one.
  */
 public record AdapterContext(RequestPath path, ModelCatalog catalog, RunnerConnection runner, RunnerHealth health,
-    Optional<String> defaultModel, String serverVersion) {
+    Measure measure, ForwardedHeaders forwarded, int maxBodyBytes, Optional<String> defaultModel,
+    String serverVersion) {
   public AdapterContext {
     requireNonNull(path, "path");
     requireNonNull(catalog, "catalog");
     requireNonNull(runner, "runner");
     requireNonNull(health, "health");
+    requireNonNull(measure, "measure");
+    requireNonNull(forwarded, "forwarded");
     requireNonNull(defaultModel, "defaultModel");
     requireNonNull(serverVersion, "serverVersion");
   }
@@ -30,5 +45,54 @@ public record AdapterContext(RequestPath path, ModelCatalog catalog, RunnerConne
     return defaultModel.orElseThrow(() -> new SidecarException(ErrorKind.NOT_FOUND,
         "this endpoint has no model in its path and no default model is configured; set --default-model"
             + " (GANTRY_DEFAULT_MODEL) or use a per-model endpoint"));
+  }
+
+  /**
+   * Mounts a prediction route: the measuring layer first (so that every answer, whatever
+   * produces it, is counted), then the body with the size limit, then the adapter's handler.
+   *
+   * @param target the model and version a request asks for, from its path: {model, version}
+   */
+  public void predict(Route route, String protocol, Function<RoutingContext, String[]> target,
+      Handler<RoutingContext> handler) {
+    route.handler(measure.rest(protocol, target))
+        .handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes))
+        .handler(handler);
+  }
+
+  /** {model, ""} for routes that name the model in the path parameter {@code param}. */
+  public static Function<RoutingContext, String[]> modelParam(String param) {
+    return rc -> new String[] {rc.pathParam(param), ""};
+  }
+
+  /** {default model, ""} for routes without a model in the path. */
+  public Function<RoutingContext, String[]> defaultTarget() {
+    return rc -> new String[] {defaultModel.orElse(""), ""};
+  }
+
+  /**
+   * Inference for protocols that name no version (MLflow, KServe v1, Seldon): the request is
+   * built from the model's metadata and pinned to the version that metadata describes, so columns
+   * are never ordered by one version's signature and answered by another. If that version has
+   * gone (a reload), the metadata is fetched again and the request rebuilt once.
+   */
+  public Future<ModelInferResponse> inferPinned(RoutingContext rc, String protocol, String model,
+      Function<ModelMetadataResponse, ModelInferRequest.Builder> build) {
+    return inferPinned(rc, protocol, model, build, true);
+  }
+
+  private Future<ModelInferResponse> inferPinned(RoutingContext rc, String protocol, String model,
+      Function<ModelMetadataResponse, ModelInferRequest.Builder> build, boolean mayRetry) {
+    return catalog.metadata(model, "")
+        .map(meta -> build.apply(meta).setModelName(model)
+            .setModelVersion(ModelCatalog.describedVersion(meta, "")).build())
+        .compose(req -> path.infer(HttpSupport.call(rc, protocol, req, forwarded))
+            .recover(e -> {
+              if (mayRetry && SidecarException.of(e).kind() == ErrorKind.NOT_FOUND) {
+                catalog.invalidate(model);
+                return inferPinned(rc, protocol, model, build, false);
+              }
+              return Future.failedFuture(e);
+            }));
   }
 }

@@ -1,35 +1,35 @@
 package dev.gantry.sidecar.adapter;
 
 import dev.gantry.proto.inference.ModelInferRequest;
+import dev.gantry.proto.inference.ModelInferResponse;
 import dev.gantry.sidecar.core.ErrorKind;
+import dev.gantry.sidecar.core.ForwardedHeaders;
 import dev.gantry.sidecar.core.InferenceCall;
 import dev.gantry.sidecar.core.SidecarException;
+import dev.gantry.sidecar.measure.Measure;
+import dev.gantry.sidecar.measure.Measurement;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.UUID;
 import java.util.function.Function;
 
 /** HTTP plumbing shared by the REST adapters: request ids, JSON bodies, errors in each protocol's shape. */
 public final class HttpSupport {
-  public static final String REQUEST_ID = "x-request-id";
-  /** Headers passed on to the runner as gRPC metadata (trace context and the request id). */
-  static final List<String> PASSED_ON = List.of(REQUEST_ID, "traceparent", "tracestate", "baggage");
+  public static final String REQUEST_ID = ForwardedHeaders.REQUEST_ID;
 
   private HttpSupport() {}
 
-  /** First handler of every route: keeps the caller's {@code x-request-id} or makes one, and echoes it. */
+  /**
+   * First handler of every route: keeps the caller's {@code x-request-id} when it is usable
+   * (1–200 visible ASCII characters) or makes one, and echoes it.
+   */
   public static void assignRequestId(RoutingContext ctx) {
-    String id = ctx.request().getHeader(REQUEST_ID);
-    if (id == null || id.isBlank() || id.length() > 200) {
-      id = UUID.randomUUID().toString();
-    }
+    String id = ForwardedHeaders.requestId(ctx.request().getHeader(REQUEST_ID));
     ctx.put(REQUEST_ID, id);
     ctx.response().putHeader(REQUEST_ID, id);
     ctx.next();
@@ -37,7 +37,7 @@ public final class HttpSupport {
 
   public static String requestId(RoutingContext ctx) {
     String id = ctx.get(REQUEST_ID);
-    return id == null ? UUID.randomUUID().toString() : id;
+    return id == null ? ForwardedHeaders.requestId(null) : id;
   }
 
   /** The body as a JSON object; 415 for a non-JSON content type, 400 naming the parse error. */
@@ -83,19 +83,77 @@ public final class HttpSupport {
         + " here; send " + String.join(" or ", accepted));
   }
 
-  /** The call for the request path. */
-  public static InferenceCall call(RoutingContext ctx, String protocol, ModelInferRequest request) {
-    Map<String, String> metadata = new HashMap<>();
-    for (String h : PASSED_ON) {
-      String v = ctx.request().getHeader(h);
-      if (v != null) {
-        metadata.put(h, v);
+  /**
+   * The MLflow scoring server's content-type rule: the media type must be one of {@code accepted},
+   * with no parameter but {@code charset=utf-8}; anything else is 415.
+   */
+  public static String requireStrictContentType(RoutingContext ctx, String... accepted) {
+    String chosen = requireContentType(ctx, accepted);
+    String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    if (type == null) {
+      return chosen;
+    }
+    String[] parts = type.split(";");
+    for (int i = 1; i < parts.length; i++) {
+      String p = parts[i].trim();
+      if (p.isEmpty()) {
+        continue;
+      }
+      int eq = p.indexOf('=');
+      String name = (eq < 0 ? p : p.substring(0, eq)).trim().toLowerCase(Locale.ROOT);
+      String value = eq < 0 ? "" : p.substring(eq + 1).trim().replace("\"", "").toLowerCase(Locale.ROOT);
+      if (!name.equals("charset")) {
+        throw new SidecarException(ErrorKind.UNSUPPORTED_MEDIA_TYPE, "content type '" + type + "' has the parameter '"
+            + name + "', which is not supported; send " + String.join(" or ", accepted) + " with at most charset=utf-8");
+      }
+      if (!value.equals("utf-8") && !value.equals("utf8")) {
+        throw new SidecarException(ErrorKind.UNSUPPORTED_MEDIA_TYPE, "content type '" + type + "' has charset '"
+            + value + "'; only utf-8 is supported");
       }
     }
+    return chosen;
+  }
+
+  /** The call for the request path, carrying the allowed headers on to the runner. */
+  public static InferenceCall call(RoutingContext ctx, String protocol, ModelInferRequest request,
+      ForwardedHeaders forwarded) {
     String id = requestId(ctx);
-    metadata.put(REQUEST_ID, id);
+    Measurement m = Measure.of(ctx);
+    if (m != null) {
+      m.target(request.getModelName(), request.getModelVersion());
+    }
     long bytes = ctx.body() == null || ctx.body().buffer() == null ? 0 : ctx.body().length();
-    return new InferenceCall(protocol, request, id, 0, metadata, bytes);
+    return new InferenceCall(protocol, request, id, 0,
+        forwarded.select(id, h -> ctx.request().getHeader(h)), bytes);
+  }
+
+  /**
+   * Answers with the runner's result rendered by {@code render}, or with the error in the
+   * protocol's shape. Whatever fails after the runner answered (a value that cannot be written
+   * as JSON, a renderer's bug) becomes an error answer too: no request is left unanswered.
+   */
+  public static void respond(RoutingContext ctx, Future<ModelInferResponse> answer,
+      Function<ModelInferResponse, Object> render, Function<SidecarException, JsonObject> shape) {
+    answer.onComplete(ar -> {
+      if (ar.failed()) {
+        fail(ctx, ar.cause(), shape);
+        return;
+      }
+      Measurement m = Measure.of(ctx);
+      if (m != null) {
+        m.answeredBy(ar.result().getModelVersion());
+      }
+      Buffer body;
+      try {
+        Object json = render.apply(ar.result());
+        body = json instanceof JsonObject o ? o.toBuffer() : io.vertx.core.json.Json.encodeToBuffer(json);
+      } catch (RuntimeException | StackOverflowError e) {
+        fail(ctx, e instanceof SidecarException se ? se : new SidecarException(ErrorKind.INTERNAL,
+            "the model's answer could not be rendered: " + SidecarException.of(e).getMessage()), shape);
+        return;
+      }
+      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body);
+    });
   }
 
   /** The plain {@code {"error": "…"}} body that KServe's v1 and v2 protocols use. */
@@ -115,6 +173,10 @@ public final class HttpSupport {
       return;
     }
     SidecarException e = SidecarException.of(error);
+    Measurement m = Measure.of(ctx);
+    if (m != null) {
+      m.failed(e.kind());
+    }
     ctx.response().setStatusCode(e.kind().httpStatus())
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .end(shape.apply(e).toBuffer());

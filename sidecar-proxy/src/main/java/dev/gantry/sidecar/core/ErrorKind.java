@@ -12,7 +12,9 @@ public enum ErrorKind {
   RESOURCE_EXHAUSTED(429, 8),
   INTERNAL(500, 13),
   UNAVAILABLE(503, 14),
-  DEADLINE_EXCEEDED(504, 4);
+  DEADLINE_EXCEEDED(504, 4),
+  /** The client went away before it was answered (nginx's 499; gRPC CANCELLED). */
+  CANCELLED(499, 1);
 
   private final int httpStatus;
   private final int grpcCode;
@@ -36,7 +38,8 @@ public enum ErrorKind {
       case 3, 9, 11 -> INVALID_ARGUMENT;
       case 5 -> NOT_FOUND;
       case 8 -> RESOURCE_EXHAUSTED;
-      case 4, 1 -> DEADLINE_EXCEEDED;
+      case 4 -> DEADLINE_EXCEEDED;
+      case 1 -> CANCELLED;
       case 14 -> UNAVAILABLE;
       default -> INTERNAL;
     };

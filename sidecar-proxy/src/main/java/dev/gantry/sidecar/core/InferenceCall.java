@@ -12,11 +12,11 @@ import java.util.Map;
  * @param protocol the adapter that received it (a metrics label)
  * @param request the request for the runner; its model name and version say where it goes
  * @param requestId the caller's {@code x-request-id}, or one generated for it
- * @param timeoutMs how long the caller may wait; 0 for the sidecar's default
+ * @param timeoutNanos how long the caller may wait; 0 for the sidecar's default
  * @param metadata headers passed through to the runner (trace context and the like)
  * @param inputBytes size of the payload the caller sent
  */
-public record InferenceCall(String protocol, ModelInferRequest request, String requestId, long timeoutMs,
+public record InferenceCall(String protocol, ModelInferRequest request, String requestId, long timeoutNanos,
     Map<String, String> metadata, long inputBytes) {
   public InferenceCall {
     requireNonNull(protocol, "protocol");

@@ -8,103 +8,255 @@ import dev.gantry.proto.inference.ModelInferResponse;
 import dev.gantry.proto.inference.ModelMetadataRequest;
 import dev.gantry.proto.inference.ModelMetadataResponse;
 import dev.gantry.proto.inference.ModelReadyRequest;
+import dev.gantry.proto.inference.RepositoryIndexRequest;
 import dev.gantry.proto.inference.ServerReadyRequest;
 import dev.gantry.sidecar.core.ErrorKind;
 import dev.gantry.sidecar.core.SidecarException;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ConnectionPoolTooBusyException;
+import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientOptions;
+import io.vertx.grpc.client.GrpcClientRequest;
+import io.vertx.grpc.client.impl.GrpcClientImpl;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.ServiceMethod;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The sidecar's link to its model-runner: Open Inference v2 over gRPC on multiplexed HTTP/2
- * loopback connections. Every failure comes back as a {@link SidecarException}: the runner's own
- * status for its answers, UNAVAILABLE naming the cause when the runner cannot be reached.
- * Connections are made again on the next call after the runner comes back.
+ * loopback connections.
+ *
+ * <ul>
+ *   <li>Every call has a client-side deadline, enforced here whether the call is waiting for a
+ *       stream, sent, or waiting for its answer: when it passes, the call fails with
+ *       DEADLINE_EXCEEDED and its stream is cancelled, so the runner does not compute an answer
+ *       nobody waits for. The runner is sent only the time that is left.
+ *   <li>Connections and streams are sized to the sidecar's in-flight limit, and the pool's wait
+ *       queue is bounded by it.
+ *   <li>Each connection is pinged (HTTP/2 PING); one that does not answer in time is closed and
+ *       reported as a dead peer.
+ *   <li>Failures come back as {@link SidecarException}s: the runner's own status for its answers;
+ *       UNAVAILABLE "unreachable" only when no connection can be made; UNAVAILABLE naming the
+ *       cause, for that call alone, when a stream breaks after it was sent.
+ * </ul>
  */
 public final class RunnerConnection {
+  private static final Logger LOG = LoggerFactory.getLogger(RunnerConnection.class);
+  /** Concurrent streams used per connection: Vert.x servers' default SETTINGS_MAX_CONCURRENT_STREAMS. */
+  static final int STREAMS_PER_CONNECTION = 100;
+  /** Deadline of calls that are not inference: metadata, readiness, the repository index. */
+  public static final long CONTROL_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
+  private static final String UNREACHABLE = "is unreachable";
+
+  private final Vertx vertx;
   private final GrpcClient client;
   private final SocketAddress address;
+  private final long keepaliveMs;
+  private final Set<HttpConnection> connections = ConcurrentHashMap.newKeySet();
+  private final long keepaliveTimer;
+  private volatile Consumer<String> deadPeerListener = why -> { };
 
-  public RunnerConnection(Vertx vertx, String host, int port, int maxMessageBytes) {
-    requireNonNull(vertx, "vertx");
+  /**
+   * @param maxInFlight the sidecar's in-flight limit: connections and the pool's wait queue are sized to it
+   * @param keepaliveMs PING period, and how long a PING may go unanswered
+   */
+  public RunnerConnection(Vertx vertx, String host, int port, int maxMessageBytes, int maxInFlight,
+      long keepaliveMs) {
+    this.vertx = requireNonNull(vertx, "vertx");
     this.address = SocketAddress.inetSocketAddress(port, requireNonNull(host, "host"));
-    this.client = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(maxMessageBytes),
-        new HttpClientOptions().setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
-            .setConnectTimeout(2000));
+    this.keepaliveMs = keepaliveMs;
+    int maxConnections = Math.max(1, (maxInFlight + STREAMS_PER_CONNECTION - 1) / STREAMS_PER_CONNECTION);
+    HttpClient http = vertx.httpClientBuilder()
+        .with(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
+            .setConnectTimeout(2000).setHttp2MultiplexingLimit(STREAMS_PER_CONNECTION))
+        .with(new PoolOptions().setHttp2MaxSize(maxConnections).setMaxWaitQueueSize(maxInFlight))
+        .withConnectHandler(connections::add)
+        .build();
+    // GrpcClient.client(vertx, HttpClient) takes no GrpcClientOptions (the message size limit), and the
+    // builder takes no PoolOptions: this constructor is the one that takes both.
+    this.client = new GrpcClientImpl(vertx, new GrpcClientOptions().setMaxMessageSize(maxMessageBytes), http, true) {
+    };
+    this.keepaliveTimer = vertx.setPeriodic(keepaliveMs, id -> pingAll());
   }
 
   public String address() {
     return address.host() + ":" + address.port();
   }
 
-  /** ModelInfer; {@code timeoutMs > 0} is sent on as the call's gRPC deadline. */
-  public Future<ModelInferResponse> infer(ModelInferRequest request, long timeoutMs, Map<String, String> metadata) {
-    return call(GRPCInferenceServiceGrpcClient.ModelInfer, request, timeoutMs, metadata);
+  /** Called (on an event loop) when a connection to the runner stops answering PINGs. */
+  public void onDeadPeer(Consumer<String> listener) {
+    this.deadPeerListener = requireNonNull(listener, "listener");
+  }
+
+  /** ModelInfer with a deadline {@code timeoutNanos} from now. */
+  public Future<ModelInferResponse> infer(ModelInferRequest request, long timeoutNanos, Map<String, String> metadata) {
+    return call(GRPCInferenceServiceGrpcClient.ModelInfer, request, timeoutNanos, metadata);
   }
 
   public Future<ModelMetadataResponse> metadata(String model, String version) {
     return call(GRPCInferenceServiceGrpcClient.ModelMetadata,
-        ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build(), 5000, Map.of());
+        ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build(), CONTROL_TIMEOUT_NANOS, Map.of());
   }
 
   public Future<Boolean> serverReady(long timeoutMs) {
-    return call(GRPCInferenceServiceGrpcClient.ServerReady, ServerReadyRequest.getDefaultInstance(), timeoutMs,
-        Map.of()).map(r -> r.getReady());
+    return call(GRPCInferenceServiceGrpcClient.ServerReady, ServerReadyRequest.getDefaultInstance(),
+        TimeUnit.MILLISECONDS.toNanos(timeoutMs), Map.of()).map(r -> r.getReady());
   }
 
-  /** Names of the models the runner serves now. */
-  public Future<java.util.Set<String>> readyModels() {
-    return call(GRPCInferenceServiceGrpcClient.RepositoryIndex,
-        dev.gantry.proto.inference.RepositoryIndexRequest.newBuilder().setReady(true).build(), 5000, Map.of())
-        .map(r -> r.getModelsList().stream().map(m -> m.getName())
-            .collect(java.util.stream.Collectors.toUnmodifiableSet()));
+  /** The versions the runner serves now, by model name. */
+  public Future<Map<String, Set<String>>> servedVersions() {
+    return call(GRPCInferenceServiceGrpcClient.RepositoryIndex, RepositoryIndexRequest.newBuilder().setReady(true)
+        .build(), CONTROL_TIMEOUT_NANOS, Map.of())
+        .map(r -> r.getModelsList().stream().filter(m -> !m.getVersion().isEmpty()).collect(Collectors.groupingBy(
+            m -> m.getName(), Collectors.mapping(m -> m.getVersion(), Collectors.toCollection(TreeSet::new)))))
+        .map(Map::copyOf);
   }
 
   public Future<Boolean> modelReady(String model, String version) {
     return call(GRPCInferenceServiceGrpcClient.ModelReady,
-        ModelReadyRequest.newBuilder().setName(model).setVersion(version).build(), 5000, Map.of())
+        ModelReadyRequest.newBuilder().setName(model).setVersion(version).build(), CONTROL_TIMEOUT_NANOS, Map.of())
         .map(r -> r.getReady());
   }
 
-  private <Req, Resp> Future<Resp> call(ServiceMethod<Resp, Req> method, Req message, long timeoutMs,
+  private <Req, Resp> Future<Resp> call(ServiceMethod<Resp, Req> method, Req message, long timeoutNanos,
       Map<String, String> metadata) {
-    return client.request(address, method)
-        .compose(req -> {
-          metadata.forEach((k, v) -> req.headers().set(k, v));
-          if (timeoutMs > 0) {
-            req.timeout(timeoutMs, TimeUnit.MILLISECONDS);
-          }
-          return req.end(message).compose(v -> req.response());
-        })
-        .compose(resp -> resp.last().transform(ar -> {
-          GrpcStatus status = resp.status();
-          if (ar.succeeded() && (status == null || status == GrpcStatus.OK)) {
-            return Future.succeededFuture(ar.result());
-          }
-          if (status == null || status == GrpcStatus.OK) {
-            return Future.failedFuture(unreachable(ar.cause()));
-          }
-          return Future.<Resp>failedFuture(new SidecarException(ErrorKind.fromGrpcCode(status.code),
-              resp.statusMessage() == null || resp.statusMessage().isEmpty()
-                  ? "model-runner answered " + status : resp.statusMessage()));
-        }))
-        .recover(e -> Future.failedFuture(e instanceof SidecarException ? e : unreachable(e)));
+    long deadline = System.nanoTime() + timeoutNanos;
+    Promise<Resp> result = Promise.promise();
+    AtomicReference<GrpcClientRequest<Req, Resp>> stream = new AtomicReference<>();
+    long timer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)), id -> {
+      if (result.tryFail(deadlinePassed(timeoutNanos))) {
+        cancel(stream.get());
+      }
+    });
+    client.request(address, method).onComplete(opened -> {
+      if (opened.failed()) {
+        vertx.cancelTimer(timer);
+        result.tryFail(notOpened(opened.cause()));
+        return;
+      }
+      GrpcClientRequest<Req, Resp> req = opened.result();
+      long left = deadline - System.nanoTime();
+      if (result.future().isComplete() || left <= 0) {
+        cancel(req);
+        result.tryFail(deadlinePassed(timeoutNanos));
+        return;
+      }
+      stream.set(req);
+      metadata.forEach((k, v) -> req.headers().set(k, v));
+      req.timeout(left, TimeUnit.NANOSECONDS);
+      req.end(message).compose(v -> req.response())
+          .compose(resp -> resp.last().transform(ar -> {
+            GrpcStatus status = resp.status();
+            if (ar.succeeded() && (status == null || status == GrpcStatus.OK)) {
+              return Future.succeededFuture(ar.result());
+            }
+            if (status == null || status == GrpcStatus.OK) {
+              return Future.<Resp>failedFuture(broken(ar.cause()));
+            }
+            return Future.<Resp>failedFuture(new SidecarException(ErrorKind.fromGrpcCode(status.code),
+                resp.statusMessage() == null || resp.statusMessage().isEmpty()
+                    ? "model-runner answered " + status : resp.statusMessage()));
+          }))
+          .onComplete(ar -> {
+            vertx.cancelTimer(timer);
+            if (ar.succeeded()) {
+              result.tryComplete(ar.result());
+            } else {
+              result.tryFail(ar.cause() instanceof SidecarException ? ar.cause() : broken(ar.cause()));
+            }
+          });
+    });
+    return result.future();
   }
 
-  private SidecarException unreachable(Throwable cause) {
-    String why = cause == null ? "no answer" : cause.getMessage() == null ? cause.getClass().getSimpleName()
+  private static void cancel(GrpcClientRequest<?, ?> stream) {
+    if (stream == null) {
+      return;
+    }
+    try {
+      stream.cancel();
+    } catch (RuntimeException e) {
+      // the stream already ended; nothing to cancel
+    }
+  }
+
+  private SidecarException deadlinePassed(long timeoutNanos) {
+    return new SidecarException(ErrorKind.DEADLINE_EXCEEDED, "model-runner at " + address() + " did not answer within "
+        + formatNanos(timeoutNanos));
+  }
+
+  /** A duration for messages: "400 ms", or "0.500 ms" below a millisecond. */
+  public static String formatNanos(long nanos) {
+    return nanos % 1_000_000 == 0 ? nanos / 1_000_000 + " ms" : String.format(java.util.Locale.ROOT, "%.3f ms",
+        nanos / 1e6);
+  }
+
+  /** No stream could be had: the runner cannot be reached, or the pool's wait queue is full. */
+  private SidecarException notOpened(Throwable cause) {
+    if (cause instanceof ConnectionPoolTooBusyException) {
+      return new SidecarException(ErrorKind.RESOURCE_EXHAUSTED, "too many calls waiting for the model-runner; retry"
+          + " later");
+    }
+    return new SidecarException(ErrorKind.UNAVAILABLE, "model-runner at " + address() + " " + UNREACHABLE + ": "
+        + why(cause));
+  }
+
+  /** A stream that was sent broke without a gRPC status: this call fails, nothing else does. */
+  private SidecarException broken(Throwable cause) {
+    return new SidecarException(ErrorKind.UNAVAILABLE, "model-runner at " + address() + " ended the call without an"
+        + " answer: " + why(cause));
+  }
+
+  private static String why(Throwable cause) {
+    return cause == null ? "no answer" : cause.getMessage() == null ? cause.getClass().getSimpleName()
         : cause.getMessage();
-    return new SidecarException(ErrorKind.UNAVAILABLE, "model-runner at " + address() + " is unreachable: " + why);
+  }
+
+  /** Whether a failure means no connection to the runner could be made (not one request's trouble). */
+  public static boolean isUnreachable(Throwable t) {
+    return t instanceof SidecarException e && e.kind() == ErrorKind.UNAVAILABLE && e.getMessage().contains(UNREACHABLE);
+  }
+
+  private void pingAll() {
+    for (HttpConnection c : connections) {
+      long timeout = vertx.setTimer(keepaliveMs, id -> {
+        if (connections.remove(c)) {
+          String why = "no answer to an HTTP/2 PING within " + keepaliveMs + " ms";
+          LOG.warn("event=runner_connection_dead runner={} reason=\"{}\"", address(), why);
+          c.close();
+          deadPeerListener.accept("model-runner at " + address() + " " + UNREACHABLE + ": " + why);
+        }
+      });
+      c.ping(Buffer.buffer("gantryka")).onComplete(ar -> {
+        vertx.cancelTimer(timeout);
+        if (ar.failed()) {
+          // closed: the pool has let go of it too
+          connections.remove(c);
+        }
+      });
+    }
   }
 
   public Future<Void> close() {
+    vertx.cancelTimer(keepaliveTimer);
     return client.close();
   }
 }

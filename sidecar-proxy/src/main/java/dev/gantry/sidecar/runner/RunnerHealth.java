@@ -3,15 +3,26 @@ package dev.gantry.sidecar.runner;
 import static java.util.Objects.requireNonNull;
 
 import io.vertx.core.Vertx;
+import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Whether the runner is reachable and ready, from a periodic ServerReady probe and from what
- * requests see. A request that finds the runner unreachable, or a runner that answers "not ready",
- * drops readiness at once; a probe that merely gets no answer in time counts only when it happens
- * {@value #FAILURE_THRESHOLD} times in a row, so that one slow answer under load does not take the
- * pod out of service. The next successful probe restores readiness.
+ * requests and keep-alive PINGs see.
+ *
+ * <ul>
+ *   <li>A runner that cannot be connected to, a connection that stops answering PINGs, or a
+ *       runner that answers "not ready" drops readiness at once.
+ *   <li>A probe that merely gets no answer within its deadline counts only when it happens
+ *       {@value #FAILURE_THRESHOLD} times in a row, so that one slow answer under load does not
+ *       take the pod out of service; a runner that stops answering altogether is therefore not
+ *       ready within {@value #FAILURE_THRESHOLD} probe periods.
+ *   <li>The next successful probe restores readiness, unless the sidecar is draining.
+ *   <li>Each good probe also reads which versions the runner serves: the set that bounds metric
+ *       labels, and whose changes (a reload, an unload) invalidate the metadata catalog at once.
+ * </ul>
  */
 public final class RunnerHealth {
   private static final Logger LOG = LoggerFactory.getLogger(RunnerHealth.class);
@@ -22,8 +33,9 @@ public final class RunnerHealth {
   private final ModelCatalog catalog;
   private final long intervalMs;
   private volatile boolean ready;
+  private volatile boolean draining;
   private volatile String reason = "not probed yet";
-  private volatile java.util.Set<String> models = java.util.Set.of();
+  private volatile Map<String, Set<String>> served = Map.of();
   private long timer = -1;
   private int failedProbes;
 
@@ -32,6 +44,7 @@ public final class RunnerHealth {
     this.runner = requireNonNull(runner, "runner");
     this.catalog = requireNonNull(catalog, "catalog");
     this.intervalMs = intervalMs;
+    runner.onDeadPeer(this::unreachable);
   }
 
   public void start() {
@@ -52,28 +65,48 @@ public final class RunnerHealth {
         failedProbes = 0;
         if (ar.result()) {
           set(true, "");
-          runner.readyModels().onSuccess(names -> models = names);
+          runner.servedVersions().onSuccess(this::servedNow);
         } else {
           set(false, "model-runner at " + runner.address() + " is up but its models are not all READY");
         }
-      } else if (isUnreachable(ar.cause()) || ++failedProbes >= FAILURE_THRESHOLD) {
+      } else if (RunnerConnection.isUnreachable(ar.cause()) || ++failedProbes >= FAILURE_THRESHOLD) {
         set(false, ar.cause().getMessage());
       }
     });
   }
 
-  private static boolean isUnreachable(Throwable t) {
-    return t instanceof dev.gantry.sidecar.core.SidecarException e
-        && e.kind() == dev.gantry.sidecar.core.ErrorKind.UNAVAILABLE && e.getMessage().contains("unreachable")
-        && !e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("timeout");
+  private void servedNow(Map<String, Set<String>> now) {
+    Map<String, Set<String>> before = served;
+    served = now;
+    if (!before.equals(now)) {
+      for (String model : before.keySet()) {
+        if (!now.getOrDefault(model, Set.of()).equals(before.get(model))) {
+          catalog.invalidate(model);
+        }
+      }
+      for (String model : now.keySet()) {
+        if (!before.containsKey(model)) {
+          catalog.invalidate(model);
+        }
+      }
+    }
   }
 
-  /** A request found the runner unreachable. */
+  /** A request or a keep-alive PING found the runner unreachable. */
   public void unreachable(String why) {
     set(false, why);
   }
 
-  private void set(boolean nowReady, String why) {
+  /** The sidecar is shutting down: not ready from now on, whatever the runner says. */
+  public void drain() {
+    draining = true;
+    set(false, "the sidecar is shutting down");
+  }
+
+  private synchronized void set(boolean nowReady, String why) {
+    if (draining && nowReady) {
+      return;
+    }
     boolean was = ready;
     ready = nowReady;
     reason = why;
@@ -91,9 +124,15 @@ public final class RunnerHealth {
     return ready;
   }
 
-  /** Models the runner served at the last probe. */
-  public java.util.Set<String> models() {
-    return models;
+  /** Models the runner served at the last good probe. */
+  public Set<String> models() {
+    return served.keySet();
+  }
+
+  /** Whether the runner served this version of this model at the last good probe. */
+  public boolean serves(String model, String version) {
+    Set<String> versions = served.get(model);
+    return versions != null && versions.contains(version);
   }
 
   /** Why the runner is not ready ("" when it is). */

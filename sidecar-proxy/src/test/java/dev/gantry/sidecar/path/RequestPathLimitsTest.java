@@ -15,7 +15,6 @@ import io.vertx.grpc.common.GrpcStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -33,8 +32,8 @@ class RequestPathLimitsTest {
   @BeforeEach
   void start() {
     upstream = new HeldUpstream();
-    sidecar = Sidecar.start(new SidecarConfig("127.0.0.1", 0, "127.0.0.1", upstream.port(), Optional.of("m"),
-        4096, 400, 2, 200, 1));
+    sidecar = Sidecar.start(SidecarConfig.forRunner(upstream.port(), "m").withLimits(4096, 400, 2)
+        .withForwardHeaders(List.of("x-tenant")));
     http = new Http(sidecar.port());
     await().atMost(Duration.ofSeconds(20)).until(() -> sidecar.health().ready());
   }

@@ -5,52 +5,92 @@ import static java.util.Objects.requireNonNull;
 import dev.gantry.proto.health.HealthCheckResponse;
 import dev.gantry.proto.health.HealthGrpcService;
 import dev.gantry.proto.inference.GRPCInferenceServiceGrpcService;
+import dev.gantry.proto.inference.ModelInferResponse;
 import dev.gantry.proto.inference.ModelReadyResponse;
 import dev.gantry.proto.inference.ServerLiveResponse;
 import dev.gantry.proto.inference.ServerMetadataResponse;
 import dev.gantry.proto.inference.ServerReadyResponse;
 import dev.gantry.sidecar.adapter.AdapterContext;
 import dev.gantry.sidecar.adapter.HttpSupport;
+import dev.gantry.sidecar.core.ForwardedHeaders;
 import dev.gantry.sidecar.core.InferenceCall;
 import dev.gantry.sidecar.core.SidecarException;
+import dev.gantry.sidecar.measure.Measurement;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerResponse;
-import java.util.HashMap;
-import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
-import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The Open Inference gRPC API in front of the runner, and {@code grpc.health.v1.Health}.
- * ModelInfer goes through the request path; the deadline and the caller's metadata (trace
- * context, {@code x-request-id}, custom keys) go on to the runner; {@code x-request-id} comes back
- * in the response headers.
+ * The Open Inference gRPC API in front of the runner, and {@code grpc.health.v1.Health}, on one
+ * event loop's gRPC server.
+ *
+ * <ul>
+ *   <li>ModelInfer is measured from its HTTP/2 stream on (so calls the gRPC server itself refuses,
+ *       an oversized or undecodable message, are counted too), then goes through the request path.
+ *   <li>The caller's deadline ({@code grpc-timeout}, to the nanosecond) bounds the call; the
+ *       allowed metadata (trace context, {@code x-request-id}, configured keys) goes on to the
+ *       runner; {@code x-request-id} (the caller's if usable, else a new one) comes back in the
+ *       response headers.
+ * </ul>
  */
 public final class GrpcFront {
   static final String PROTOCOL = "grpc";
-  /** Metadata that belongs to this hop, not to the call. */
-  private static final Set<String> HOP_HEADERS = Set.of("content-type", "te", "user-agent", "host",
-      "content-length", "accept-encoding", "connection", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding");
+  static final String MODEL_INFER_PATH = "/" + GRPCInferenceServiceGrpcService.SERVICE_NAME.fullyQualifiedName()
+      + "/ModelInfer";
 
   private final AdapterContext ctx;
+  private final GrpcServer server;
+  /** Handed from {@link #handle} to the ModelInfer call handler, which the gRPC server calls synchronously. */
+  private Measurement arriving;
 
-  public GrpcFront(AdapterContext ctx) {
+  /** Binds the services on {@code server}; requests then come in through {@link #handle}. */
+  public GrpcFront(AdapterContext ctx, GrpcServer server) {
     this.ctx = requireNonNull(ctx, "ctx");
+    this.server = requireNonNull(server, "server");
+    bind();
   }
 
-  public void bind(GrpcServer server) {
-    server.callHandler(GRPCInferenceServiceGrpcService.ModelInfer, call -> call.handler(req -> {
-      Map<String, String> metadata = metadata(call.headers());
-      String id = metadata.computeIfAbsent(HttpSupport.REQUEST_ID, k -> UUID.randomUUID().toString());
-      call.response().headers().set(HttpSupport.REQUEST_ID, id);
-      InferenceCall inference = new InferenceCall(PROTOCOL, req, id, Math.max(0, call.timeout()), metadata,
-          req.getSerializedSize());
-      answer(call.response(), ctx.path().infer(inference));
-    }));
+  /** A gRPC request from the HTTP server (on this front's event loop). */
+  public void handle(HttpServerRequest request) {
+    if (!MODEL_INFER_PATH.equals(request.path())) {
+      server.handle(request);
+      return;
+    }
+    arriving = ctx.measure().grpc(request, PROTOCOL);
+    try {
+      server.handle(request);
+    } finally {
+      arriving = null;
+    }
+  }
+
+  private void bind() {
+    server.callHandler(GRPCInferenceServiceGrpcService.ModelInfer, call -> {
+      Measurement m = arriving;
+      arriving = null;
+      call.handler(req -> {
+        String id = ForwardedHeaders.requestId(call.headers().get(HttpSupport.REQUEST_ID));
+        call.response().headers().set(HttpSupport.REQUEST_ID, id);
+        if (m != null) {
+          m.target(req.getModelName(), req.getModelVersion());
+        }
+        InferenceCall inference = new InferenceCall(PROTOCOL, req, id, timeoutNanos(call.headers().get("grpc-timeout")),
+            ctx.forwarded().select(id, k -> call.headers().get(k)), req.getSerializedSize());
+        Future<ModelInferResponse> result = ctx.path().infer(inference);
+        answer(call.response(), result.andThen(ar -> {
+          if (m != null) {
+            if (ar.succeeded()) {
+              m.answeredBy(ar.result().getModelVersion());
+            } else {
+              m.failed(SidecarException.of(ar.cause()).kind());
+            }
+          }
+        }));
+      });
+    });
     server.callHandler(GRPCInferenceServiceGrpcService.ModelMetadata, call -> call.handler(req ->
         answer(call.response(), ctx.catalog().metadata(req.getName(), req.getVersion()))));
     server.callHandler(GRPCInferenceServiceGrpcService.ModelReady, call -> call.handler(req ->
@@ -76,15 +116,33 @@ public final class GrpcFront {
     }));
   }
 
-  private static Map<String, String> metadata(MultiMap headers) {
-    Map<String, String> out = new HashMap<>();
-    headers.forEach(e -> {
-      String key = e.getKey().toLowerCase(Locale.ROOT);
-      if (!key.startsWith(":") && !HOP_HEADERS.contains(key)) {
-        out.put(key, e.getValue());
-      }
-    });
-    return out;
+  /**
+   * A {@code grpc-timeout} header (1–8 digits and a unit: H, M, S, m, u, n) in nanoseconds; 0 when
+   * absent or malformed (the sidecar's own timeout then applies).
+   */
+  static long timeoutNanos(String header) {
+    if (header == null || header.length() < 2 || header.length() > 9) {
+      return 0;
+    }
+    long value;
+    try {
+      value = Long.parseLong(header.substring(0, header.length() - 1));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+    if (value <= 0) {
+      return 0;
+    }
+    TimeUnit unit = switch (header.charAt(header.length() - 1)) {
+      case 'H' -> TimeUnit.HOURS;
+      case 'M' -> TimeUnit.MINUTES;
+      case 'S' -> TimeUnit.SECONDS;
+      case 'm' -> TimeUnit.MILLISECONDS;
+      case 'u' -> TimeUnit.MICROSECONDS;
+      case 'n' -> TimeUnit.NANOSECONDS;
+      default -> null;
+    };
+    return unit == null ? 0 : unit.toNanos(value);
   }
 
   private static <T> void answer(GrpcServerResponse<?, T> response, Future<T> result) {

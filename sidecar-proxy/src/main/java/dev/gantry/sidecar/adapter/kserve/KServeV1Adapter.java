@@ -36,7 +36,8 @@ public final class KServeV1Adapter implements ProtocolAdapter {
 
   @Override
   public void mount(Router router, AdapterContext ctx) {
-    router.postWithRegex("/v1/models/([^/:]+):predict").handler(rc -> predict(rc, ctx, rc.pathParam("param0")));
+    ctx.predict(router.postWithRegex("/v1/models/([^/:]+):predict"), PROTOCOL, AdapterContext.modelParam("param0"),
+        rc -> predict(rc, ctx, rc.pathParam("param0")));
     router.getWithRegex("/v1/models/([^/:]+)").handler(rc -> status(rc, ctx, rc.pathParam("param0")));
     router.route("/v1/*").failureHandler(HttpSupport.failureHandler(KServeV1Adapter::error));
   }
@@ -55,11 +56,9 @@ public final class KServeV1Adapter implements ProtocolAdapter {
       HttpSupport.fail(rc, e, KServeV1Adapter::error);
       return;
     }
-    ctx.catalog().metadata(model, "")
-        .map(meta -> ModelInferRequest.newBuilder().setModelName(model).addAllInputs(inputs(meta, body)).build())
-        .compose(req -> ctx.path().infer(HttpSupport.call(rc, PROTOCOL, req)))
-        .onSuccess(r -> HttpSupport.ok(rc, Predictions.of(r, true)))
-        .onFailure(e -> HttpSupport.fail(rc, e, KServeV1Adapter::error));
+    HttpSupport.respond(rc, ctx.inferPinned(rc, PROTOCOL, model,
+        meta -> ModelInferRequest.newBuilder().addAllInputs(inputs(meta, body))),
+        r -> Predictions.of(r, true), KServeV1Adapter::error);
   }
 
   static List<InferInputTensor> inputs(ModelMetadataResponse meta, JsonObject body) {

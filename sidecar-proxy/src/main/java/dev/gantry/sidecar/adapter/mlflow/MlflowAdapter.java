@@ -44,6 +44,7 @@ public final class MlflowAdapter implements ProtocolAdapter {
       case UNAVAILABLE -> "TEMPORARILY_UNAVAILABLE";
       case DEADLINE_EXCEEDED -> "DEADLINE_EXCEEDED";
       case INTERNAL -> "INTERNAL_ERROR";
+      case CANCELLED -> "CANCELLED";
     };
     return new JsonObject().put("error_code", code).put("message", e.getMessage());
   }
@@ -54,7 +55,7 @@ public final class MlflowAdapter implements ProtocolAdapter {
     router.get("/health").handler(rc -> health(rc, ctx));
     router.get("/version").handler(rc -> rc.response().putHeader("content-type", "text/plain")
         .end(ctx.serverVersion()));
-    router.post("/invocations").handler(rc -> invoke(rc, ctx));
+    ctx.predict(router.post("/invocations"), PROTOCOL, ctx.defaultTarget(), rc -> invoke(rc, ctx));
     for (String p : List.of("/ping", "/health", "/version", "/invocations")) {
       router.route(p).failureHandler(HttpSupport.failureHandler(MlflowAdapter::error));
     }
@@ -74,24 +75,21 @@ public final class MlflowAdapter implements ProtocolAdapter {
     String type;
     try {
       model = ctx.requireDefaultModel();
-      type = HttpSupport.requireContentType(rc, "application/json", "text/csv");
+      type = HttpSupport.requireStrictContentType(rc, "application/json", "text/csv");
     } catch (SidecarException e) {
       HttpSupport.fail(rc, e, MlflowAdapter::error);
       return;
     }
-    ctx.catalog().metadata(model, "")
-        .map(meta -> request(meta, rc, type))
-        .compose(req -> ctx.path().infer(HttpSupport.call(rc, PROTOCOL, req)))
-        .onSuccess(r -> HttpSupport.ok(rc, Predictions.of(r, false)))
-        .onFailure(e -> HttpSupport.fail(rc, e, MlflowAdapter::error));
+    HttpSupport.respond(rc, ctx.inferPinned(rc, PROTOCOL, model, meta -> request(meta, rc, type)),
+        r -> Predictions.of(r, false), MlflowAdapter::error);
   }
 
-  private static ModelInferRequest request(ModelMetadataResponse meta, RoutingContext rc, String type) {
+  private static ModelInferRequest.Builder request(ModelMetadataResponse meta, RoutingContext rc, String type) {
     ModelInferRequest.Builder b = ModelInferRequest.newBuilder().setModelName(meta.getName());
     if (type.equals("text/csv")) {
       String text = rc.body() == null || rc.body().buffer() == null ? "" : rc.body().asString();
       Csv.Table table = Csv.parse(text);
-      return b.addAllInputs(TabularInputs.fromColumns(meta, table.header(), table.rows(), true)).build();
+      return b.addAllInputs(TabularInputs.fromColumns(meta, table.header(), table.rows(), true));
     }
     JsonObject body = HttpSupport.jsonBody(rc);
     List<String> present = body.fieldNames().stream().filter(FORMATS::contains).toList();
@@ -116,7 +114,7 @@ public final class MlflowAdapter implements ProtocolAdapter {
       case "dataframe_records" -> records(meta, value, "dataframe_records");
       case "instances" -> instances(meta, value);
       default -> inputs(meta, value);
-    }).build();
+    });
   }
 
   private static List<InferInputTensor> split(ModelMetadataResponse meta, Object value) {

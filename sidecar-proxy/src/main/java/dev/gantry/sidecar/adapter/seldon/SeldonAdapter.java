@@ -8,6 +8,7 @@ import dev.gantry.sidecar.adapter.AdapterContext;
 import dev.gantry.sidecar.adapter.HttpSupport;
 import dev.gantry.sidecar.adapter.ProtocolAdapter;
 import dev.gantry.sidecar.adapter.json.JsonTensors;
+import dev.gantry.sidecar.adapter.json.Shapes;
 import dev.gantry.sidecar.adapter.json.TabularInputs;
 import dev.gantry.sidecar.core.SidecarException;
 import io.vertx.core.json.JsonArray;
@@ -42,15 +43,15 @@ public final class SeldonAdapter implements ProtocolAdapter {
 
   @Override
   public void mount(Router router, AdapterContext ctx) {
-    router.post("/api/v1.0/predictions").handler(rc -> {
+    ctx.predict(router.post("/api/v1.0/predictions"), PROTOCOL, ctx.defaultTarget(), rc -> {
       try {
         predict(rc, ctx, ctx.requireDefaultModel());
       } catch (SidecarException e) {
         HttpSupport.fail(rc, e, SeldonAdapter::error);
       }
     });
-    router.post("/seldon/:namespace/:model/api/v1.0/predictions").handler(rc -> predict(rc, ctx,
-        rc.pathParam("model")));
+    ctx.predict(router.post("/seldon/:namespace/:model/api/v1.0/predictions"), PROTOCOL,
+        AdapterContext.modelParam("model"), rc -> predict(rc, ctx, rc.pathParam("model")));
     router.route("/api/v1.0/*").failureHandler(HttpSupport.failureHandler(SeldonAdapter::error));
     router.route("/seldon/*").failureHandler(HttpSupport.failureHandler(SeldonAdapter::error));
   }
@@ -63,11 +64,9 @@ public final class SeldonAdapter implements ProtocolAdapter {
       HttpSupport.fail(rc, e, SeldonAdapter::error);
       return;
     }
-    ctx.catalog().metadata(model, "")
-        .map(meta -> ModelInferRequest.newBuilder().setModelName(model).addAllInputs(inputs(meta, body)).build())
-        .compose(req -> ctx.path().infer(HttpSupport.call(rc, PROTOCOL, req)))
-        .onSuccess(r -> HttpSupport.ok(rc, render(r, body, HttpSupport.requestId(rc))))
-        .onFailure(e -> HttpSupport.fail(rc, e, SeldonAdapter::error));
+    HttpSupport.respond(rc, ctx.inferPinned(rc, PROTOCOL, model,
+        meta -> ModelInferRequest.newBuilder().addAllInputs(inputs(meta, body))),
+        r -> render(r, body, HttpSupport.requestId(rc)), SeldonAdapter::error);
   }
 
   static List<InferInputTensor> inputs(ModelMetadataResponse meta, JsonObject body) {
@@ -107,18 +106,13 @@ public final class SeldonAdapter implements ProtocolAdapter {
         || !(tensor.getValue("values") instanceof JsonArray values)) {
       throw SidecarException.invalid("'data.tensor' needs 'shape' and 'values'");
     }
-    long[] shape = new long[shapeJson.size()];
-    long count = 1;
-    for (int i = 0; i < shape.length; i++) {
-      if (!(shapeJson.getValue(i) instanceof Number n) || n.longValue() < 0) {
-        throw SidecarException.invalid("'data.tensor.shape' must hold sizes, got " + shapeJson.encode());
+    long[] shape = Shapes.parse("'data.tensor.shape'", shapeJson);
+    Shapes.check("'data.tensor'", shape, values.size());
+    for (int i = 0; i < values.size(); i++) {
+      if (values.getValue(i) instanceof JsonArray || values.getValue(i) instanceof JsonObject) {
+        throw SidecarException.invalid("'data.tensor.values' element " + i + " is not a single value; 'values'"
+            + " is flat, and 'shape' nests it");
       }
-      shape[i] = n.longValue();
-      count *= shape[i];
-    }
-    if (count != values.size()) {
-      throw SidecarException.invalid("'data.tensor' has shape " + shapeJson.encode() + " (" + count
-          + " values) but " + values.size() + " values");
     }
     return JsonTensors.nest(values.getList(), shape);
   }

@@ -48,8 +48,11 @@ public final class OpenInferenceRestAdapter implements ProtocolAdapter {
     router.get("/v2/models/:model/versions/:version").handler(rc -> metadata(rc, ctx, rc.pathParam("version")));
     router.get("/v2/models/:model/ready").handler(rc -> ready(rc, ctx, ""));
     router.get("/v2/models/:model/versions/:version/ready").handler(rc -> ready(rc, ctx, rc.pathParam("version")));
-    router.post("/v2/models/:model/infer").handler(rc -> infer(rc, ctx, ""));
-    router.post("/v2/models/:model/versions/:version/infer").handler(rc -> infer(rc, ctx, rc.pathParam("version")));
+    ctx.predict(router.post("/v2/models/:model/infer"), PROTOCOL, AdapterContext.modelParam("model"),
+        rc -> infer(rc, ctx, ""));
+    ctx.predict(router.post("/v2/models/:model/versions/:version/infer"), PROTOCOL,
+        rc -> new String[] {rc.pathParam("model"), rc.pathParam("version")},
+        rc -> infer(rc, ctx, rc.pathParam("version")));
     router.route("/v2/*").failureHandler(HttpSupport.failureHandler(OpenInferenceRestAdapter::error));
     router.route("/v2").failureHandler(HttpSupport.failureHandler(OpenInferenceRestAdapter::error));
   }
@@ -97,8 +100,11 @@ public final class OpenInferenceRestAdapter implements ProtocolAdapter {
       if (ar.succeeded() && ar.result()) {
         HttpSupport.ok(rc, new JsonObject().put("name", model).put("ready", true));
       } else if (ar.succeeded()) {
-        HttpSupport.fail(rc, new SidecarException(ErrorKind.UNAVAILABLE, "model '" + model + "' is not ready"),
-            OpenInferenceRestAdapter::error);
+        // not ready: 503 for a model the runner knows (loading, failed), 404 for one it does not
+        ctx.catalog().metadata(model, version).onComplete(meta -> HttpSupport.fail(rc,
+            meta.failed() && SidecarException.of(meta.cause()).kind() == ErrorKind.NOT_FOUND ? meta.cause()
+                : new SidecarException(ErrorKind.UNAVAILABLE, "model '" + model + "' is not ready"),
+            OpenInferenceRestAdapter::error));
       } else {
         HttpSupport.fail(rc, ar.cause(), OpenInferenceRestAdapter::error);
       }
@@ -113,9 +119,8 @@ public final class OpenInferenceRestAdapter implements ProtocolAdapter {
       HttpSupport.fail(rc, e, OpenInferenceRestAdapter::error);
       return;
     }
-    ctx.path().infer(HttpSupport.call(rc, PROTOCOL, request))
-        .onSuccess(r -> HttpSupport.ok(rc, render(r)))
-        .onFailure(e -> HttpSupport.fail(rc, e, OpenInferenceRestAdapter::error));
+    HttpSupport.respond(rc, ctx.path().infer(HttpSupport.call(rc, PROTOCOL, request, ctx.forwarded())),
+        OpenInferenceRestAdapter::render, OpenInferenceRestAdapter::error);
   }
 
   static ModelInferRequest parse(String model, String version, JsonObject body) {

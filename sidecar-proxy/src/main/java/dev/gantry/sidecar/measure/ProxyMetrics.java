@@ -1,4 +1,4 @@
-package dev.gantry.sidecar.path;
+package dev.gantry.sidecar.measure;
 
 import static java.util.Objects.requireNonNull;
 
@@ -17,10 +17,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The sidecar's per-model metrics, labelled by model, version and protocol. A model is named in
- * labels only once the runner has listed or answered for it, so unknown names sent by callers cannot grow
- * the label set without bound; a name the runner has neither served nor listed is labelled
- * {@code unknown}.
+ * The sidecar's per-model metrics, labelled by model, version and protocol. Labels come only from
+ * what the runner serves: a model or version is named once the runner has listed it or answered
+ * for it; any other name a caller sends is labelled {@code unknown} (a version left out is
+ * {@code ""}), so callers cannot grow the label set.
  */
 public final class ProxyMetrics {
   static final String UNKNOWN = "unknown";
@@ -34,7 +34,9 @@ public final class ProxyMetrics {
 
   private final MeterRegistry registry;
   private final java.util.function.Predicate<String> servedByRunner;
+  private final java.util.function.BiPredicate<String, String> versionServedByRunner;
   private final Set<String> knownModels = ConcurrentHashMap.newKeySet();
+  private final Set<String> knownVersions = ConcurrentHashMap.newKeySet();
   private final Map<String, Meters> meters = new ConcurrentHashMap<>();
   private final Map<String, Counter> errors = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> active = new ConcurrentHashMap<>();
@@ -43,10 +45,18 @@ public final class ProxyMetrics {
 
   /**
    * @param servedByRunner whether the runner is known to serve a model (its names are safe labels)
+   * @param versionServedByRunner whether the runner is known to serve a version of a model
    */
-  public ProxyMetrics(MeterRegistry registry, java.util.function.Predicate<String> servedByRunner) {
+  public ProxyMetrics(MeterRegistry registry, java.util.function.Predicate<String> servedByRunner,
+      java.util.function.BiPredicate<String, String> versionServedByRunner) {
     this.registry = requireNonNull(registry, "registry");
     this.servedByRunner = requireNonNull(servedByRunner, "servedByRunner");
+    this.versionServedByRunner = requireNonNull(versionServedByRunner, "versionServedByRunner");
+  }
+
+  /** Opens the measurement of one prediction request of a protocol. */
+  public Measurement open(String protocol) {
+    return new Measurement(this, protocol);
   }
 
   public MeterRegistry registry() {
@@ -57,17 +67,26 @@ public final class ProxyMetrics {
     return knownModels.contains(model) || servedByRunner.test(model) ? model : UNKNOWN;
   }
 
+  private String version(String model, String version) {
+    if (version.isEmpty()) {
+      return version;
+    }
+    return knownVersions.contains(model + "\u0000" + version) || versionServedByRunner.test(model, version)
+        ? version : UNKNOWN;
+  }
+
   /**
    * A call entered the path; returns the gauge to decrement when it leaves. The version label is
    * the one asked for ("" for the newest), since the answering version is not known yet.
    */
   AtomicInteger enter(String model, String version, String protocol) {
     String m = model(model);
-    AtomicInteger gauge = active.computeIfAbsent(m + "\u0000" + version + "\u0000" + protocol, k -> {
+    String v = version(model, version);
+    AtomicInteger gauge = active.computeIfAbsent(m + "\u0000" + v + "\u0000" + protocol, k -> {
       AtomicInteger value = new AtomicInteger();
       Gauge.builder("model.active.requests", value, AtomicInteger::get)
           .description("Inference requests in flight through the sidecar")
-          .tags("model", m, "version", version, "protocol", protocol)
+          .tags("model", m, "version", v, "protocol", protocol)
           .register(registry);
       return value;
     });
@@ -78,6 +97,7 @@ public final class ProxyMetrics {
   /** A call succeeded; {@code version} is the version that answered. */
   void succeeded(String model, String version, String protocol, long nanos, long inputBytes) {
     knownModels.add(model);
+    knownVersions.add(model + "\u0000" + version);
     Meters m = meters(model, version, protocol);
     m.predictions().increment();
     m.latency().record(nanos, TimeUnit.NANOSECONDS);
@@ -87,13 +107,14 @@ public final class ProxyMetrics {
   /** A call failed. */
   void failed(String model, String version, String protocol, long nanos, long inputBytes, ErrorKind kind) {
     String m = model(model);
-    Meters meters = meters(m, version, protocol);
+    String v = version(model, version);
+    Meters meters = meters(m, v, protocol);
     meters.latency().record(nanos, TimeUnit.NANOSECONDS);
     meters.inputSize().record(inputBytes);
-    errors.computeIfAbsent(m + "\u0000" + version + "\u0000" + protocol + "\u0000" + kind, k ->
+    errors.computeIfAbsent(m + "\u0000" + v + "\u0000" + protocol + "\u0000" + kind, k ->
         Counter.builder("model.prediction.errors")
             .description("Inference requests that failed, by error type")
-            .tags("model", m, "version", version, "protocol", protocol,
+            .tags("model", m, "version", v, "protocol", protocol,
                 "error_type", kind.name().toLowerCase(Locale.ROOT))
             .register(registry)).increment();
   }

@@ -1,4 +1,4 @@
-package dev.gantry.sidecar.path;
+package dev.gantry.sidecar.measure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
