@@ -118,7 +118,7 @@ public final class JsonTensors {
           + " cannot be sent as JSON numbers here; use the gRPC API with raw_input_contents");
     }
     if (!TYPES.contains(type)) {
-      throw SidecarException.invalid("input '" + name + "': unknown datatype '" + datatype + "'");
+      throw SidecarException.invalid("input '" + name + "': unknown datatype " + Numbers.describe(datatype));
     }
     Shapes.check("input '" + name + "'", shape, values.size());
     InferTensorContents.Builder c = InferTensorContents.newBuilder();
