@@ -38,6 +38,28 @@ public final class TestModels {
     }
   }
 
+  /**
+   * Copies a model folder into {@code repo}, under {@code name}, and edits its config.yaml:
+   * {@code edits} are pairs of text to find and its replacement, each of which must be found.
+   */
+  public static Path copyModel(Path source, Path repo, String name, String... edits) {
+    Path target = copyModel(source, repo, name);
+    Path config = target.resolve("config.yaml");
+    try {
+      String text = Files.readString(config);
+      for (int i = 0; i + 1 < edits.length; i += 2) {
+        if (!text.contains(edits[i])) {
+          throw new IllegalArgumentException(config + " has no '" + edits[i] + "' to replace");
+        }
+        text = text.replace(edits[i], edits[i + 1]);
+      }
+      Files.writeString(config, text);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return target;
+  }
+
   /** Copies a model folder into {@code repo}, under {@code name}. */
   public static Path copyModel(Path source, Path repo, String name) {
     Path target = repo.resolve(name);

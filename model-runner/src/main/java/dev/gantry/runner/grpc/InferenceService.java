@@ -15,7 +15,8 @@ import dev.gantry.proto.inference.RepositoryModelUnloadResponse;
 import dev.gantry.proto.inference.ServerLiveResponse;
 import dev.gantry.proto.inference.ServerMetadataResponse;
 import dev.gantry.proto.inference.ServerReadyResponse;
-import dev.gantry.runner.inference.InferRequest;
+import dev.gantry.runner.inference.Cancellation;
+import dev.gantry.runner.inference.InferResult;
 import dev.gantry.runner.inference.InferenceException;
 import dev.gantry.runner.inference.ModelSignature;
 import dev.gantry.runner.inference.TensorSpec;
@@ -70,8 +71,8 @@ public final class InferenceService {
         GrpcErrors.fail(call.response(), e);
       }
     }));
-    server.callHandler(GRPCInferenceServiceGrpcService.ModelInfer, this::modelInfer);
-    server.callHandler(GRPCInferenceServiceGrpcService.ModelStreamInfer, this::modelStreamInfer);
+    server.callHandler(InferMethods.MODEL_INFER, this::modelInfer);
+    server.callHandler(InferMethods.MODEL_STREAM_INFER, this::modelStreamInfer);
     server.callHandler(GRPCInferenceServiceGrpcService.RepositoryIndex, call -> call.handler(req ->
         // listing the repository reads the disk: off the event loop
         Vertx.currentContext().owner().executeBlocking(() -> {
@@ -142,11 +143,11 @@ public final class InferenceService {
     return t.build();
   }
 
-  private void modelInfer(GrpcServerRequest<ModelInferRequest, dev.gantry.proto.inference.ModelInferResponse> call) {
+  private void modelInfer(GrpcServerRequest<InferMessage, dev.gantry.proto.inference.ModelInferResponse> call) {
     long deadline = deadlineOf(call);
     call.handler(req -> {
       Context context = Vertx.currentContext();
-      GrpcServerResponse<ModelInferRequest, dev.gantry.proto.inference.ModelInferResponse> response = call.response();
+      GrpcServerResponse<InferMessage, dev.gantry.proto.inference.ModelInferResponse> response = call.response();
       infer(req, deadline).whenComplete((resp, e) -> context.runOnContext(x -> {
         if (e != null) {
           GrpcErrors.fail(response, e);
@@ -157,22 +158,24 @@ public final class InferenceService {
     });
   }
 
-  private CompletableFuture<dev.gantry.proto.inference.ModelInferResponse> infer(ModelInferRequest req,
+  /**
+   * Looks the model up, then decodes the request against its signature and runs it. Nothing is
+   * decoded for a model that is not served.
+   */
+  private CompletableFuture<dev.gantry.proto.inference.ModelInferResponse> infer(InferMessage message,
       long deadline) {
-    InferRequest request;
-    try {
-      request = ProtoTensors.decode(req, deadline);
-    } catch (InferenceException e) {
-      // the model's failure counter hears of it only once the request reaches the model
-      return CompletableFuture.failedFuture(e);
+    if (message.malformed() != null) {
+      return CompletableFuture.failedFuture(InferenceException.invalid(message.malformed()));
     }
+    ModelInferRequest req = message.request();
     boolean raw = ProtoTensors.wantsRaw(req);
-    return models.infer(req.getModelName(), req.getModelVersion(), request)
-        .thenApply(result -> ProtoTensors.encode(result, req.getId(), raw));
+    CompletableFuture<InferResult> result = models.infer(req.getModelName(), req.getModelVersion(),
+        (model, signature) -> ProtoTensors.decode(message, model, signature, deadline));
+    return Cancellation.propagate(result.thenApply(r -> ProtoTensors.encode(r, req.getId(), raw)), result);
   }
 
   /** One response per request, in completion order; the stream ends after the last one. */
-  private void modelStreamInfer(GrpcServerRequest<ModelInferRequest, ModelStreamInferResponse> call) {
+  private void modelStreamInfer(GrpcServerRequest<InferMessage, ModelStreamInferResponse> call) {
     Context context = Vertx.currentContext();
     long deadline = deadlineOf(call);
     AtomicInteger pending = new AtomicInteger(1);

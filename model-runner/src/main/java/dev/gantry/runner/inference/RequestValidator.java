@@ -8,9 +8,47 @@ import java.util.Map;
 /**
  * Checks a request against a model's signature before it is queued, so that a bad
  * request fails alone with a message naming the input, what was expected and what came.
+ *
+ * <p>Decoders call {@link #checkDeclared} for each input as soon as its name, datatype and shape
+ * are known, before they allocate anything from the shape; {@link #validate} then checks the
+ * decoded request as a whole.
  */
 public final class RequestValidator {
   private RequestValidator() {}
+
+  /**
+   * Checks one input as the request declares it: a known name, the model's datatype, a shape of
+   * the model's form with no negative dimension, a batch no larger than {@code max_batch_size} and
+   * an element count that does not overflow.
+   *
+   * @return the number of elements the shape declares
+   * @throws InferenceException INVALID_ARGUMENT naming the input and what is wrong
+   */
+  public static long checkDeclared(String model, ModelSignature signature, String input, DataType datatype,
+      long[] shape) {
+    TensorSpec spec = signature.input(input).orElseThrow(() -> InferenceException.invalid("unexpected input '"
+        + input + "' for model '" + model + "'; expected inputs: " + signature.inputNames()));
+    if (datatype != spec.datatype()) {
+      throw InferenceException.invalid("input '" + input + "': expected datatype " + spec.datatype()
+          + ", got " + datatype);
+    }
+    for (long d : shape) {
+      if (d < 0) {
+        throw InferenceException.invalid("input '" + input + "': shape " + Shapes.format(shape)
+            + " has a negative dimension");
+      }
+    }
+    long[] expected = signature.fullShape(spec);
+    if (!Shapes.matches(expected, shape)) {
+      throw InferenceException.invalid("input '" + input + "': expected shape " + Shapes.format(expected)
+          + " (-1 is any size), got " + Shapes.format(shape));
+    }
+    if (signature.batches() && shape[0] > signature.maxBatchSize()) {
+      throw InferenceException.invalid("batch size " + shape[0] + " exceeds max_batch_size "
+          + signature.maxBatchSize() + " of model '" + model + "'");
+    }
+    return Shapes.declaredElementCount(input, shape);
+  }
 
   /**
    * Validates and returns the request with its inputs in the signature's order.
@@ -23,10 +61,7 @@ public final class RequestValidator {
       if (byName.put(t.name(), t) != null) {
         throw InferenceException.invalid("input '" + t.name() + "' is given more than once");
       }
-      if (signature.input(t.name()).isEmpty()) {
-        throw InferenceException.invalid("unexpected input '" + t.name() + "' for model '" + model
-            + "'; expected inputs: " + signature.inputNames());
-      }
+      checkDeclared(model, signature, t.name(), t.datatype(), t.shape());
     }
     List<Tensor> ordered = new ArrayList<>(signature.inputs().size());
     long batch = -1;
@@ -36,7 +71,6 @@ public final class RequestValidator {
         throw InferenceException.invalid("missing input '" + spec.name() + "' for model '" + model
             + "'; expected inputs: " + signature.inputNames());
       }
-      checkOne(spec, signature, t);
       if (signature.batches()) {
         if (batch >= 0 && t.rows() != batch) {
           throw InferenceException.invalid("input '" + t.name() + "' has batch size " + t.rows()
@@ -45,10 +79,6 @@ public final class RequestValidator {
         batch = t.rows();
       }
       ordered.add(t);
-    }
-    if (signature.batches() && batch > signature.maxBatchSize()) {
-      throw InferenceException.invalid("batch size " + batch + " exceeds max_batch_size "
-          + signature.maxBatchSize() + " of model '" + model + "'");
     }
     if (signature.batches() && batch == 0) {
       throw InferenceException.invalid("batch size is 0; send at least one row");
@@ -60,35 +90,5 @@ public final class RequestValidator {
       }
     }
     return request.withInputs(ordered);
-  }
-
-  private static void checkOne(TensorSpec spec, ModelSignature signature, Tensor t) {
-    if (t.datatype() != spec.datatype()) {
-      throw InferenceException.invalid("input '" + t.name() + "': expected datatype " + spec.datatype()
-          + ", got " + t.datatype());
-    }
-    long[] expected = signature.fullShape(spec);
-    long[] actual = t.shape();
-    for (long d : actual) {
-      if (d < 0) {
-        throw InferenceException.invalid("input '" + t.name() + "': shape " + Shapes.format(actual)
-            + " has a negative dimension");
-      }
-    }
-    if (!Shapes.matches(expected, actual)) {
-      throw InferenceException.invalid("input '" + t.name() + "': expected shape " + Shapes.format(expected)
-          + " (-1 is any size), got " + Shapes.format(actual));
-    }
-    long want = Shapes.elementCount(actual);
-    long held = t.heldElements();
-    if (held != want) {
-      if (t.datatype().isBytes()) {
-        throw InferenceException.invalid("input '" + t.name() + "': shape " + Shapes.format(actual)
-            + " needs " + want + " BYTES elements, got " + held);
-      }
-      throw InferenceException.invalid("input '" + t.name() + "': shape " + Shapes.format(actual) + " "
-          + t.datatype() + " needs " + want * t.datatype().byteSize() + " bytes (" + want
-          + " elements), got " + t.byteSize() + " bytes");
-    }
   }
 }

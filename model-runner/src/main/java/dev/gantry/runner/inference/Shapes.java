@@ -6,13 +6,39 @@ import java.util.Arrays;
 public final class Shapes {
   private Shapes() {}
 
-  /** Number of elements of a concrete shape; an empty shape is a scalar (1 element). */
+  /**
+   * Number of elements of a concrete shape; an empty shape is a scalar (1 element).
+   *
+   * @throws IllegalArgumentException for a negative dimension or a count past {@code Long.MAX_VALUE}
+   */
   public static long elementCount(long[] shape) {
     long n = 1;
     for (long d : shape) {
-      n = Math.multiplyExact(n, d);
+      if (d < 0) {
+        throw new IllegalArgumentException("shape " + format(shape) + " has a negative dimension");
+      }
+      try {
+        n = Math.multiplyExact(n, d);
+      } catch (ArithmeticException e) {
+        throw new IllegalArgumentException("shape " + format(shape) + " has more elements than a tensor can hold");
+      }
     }
     return n;
+  }
+
+  /**
+   * Number of elements of a shape a caller declared for an input, checked before anything is
+   * allocated from it.
+   *
+   * @throws InferenceException INVALID_ARGUMENT naming the input for a negative dimension or a
+   *     product that overflows
+   */
+  public static long declaredElementCount(String input, long[] shape) {
+    try {
+      return elementCount(shape);
+    } catch (IllegalArgumentException e) {
+      throw InferenceException.invalid("input '" + input + "': " + e.getMessage());
+    }
   }
 
   /** True when {@code actual} fits {@code expected}, where -1 in expected matches any size. */

@@ -12,6 +12,11 @@ import java.util.List;
  * An immutable named tensor. Fixed-size types hold their elements as little-endian bytes
  * (the Open Inference raw layout); {@link DataType#BYTES} holds one byte array per element.
  * The arrays are not copied: callers hand them over and must not change them afterwards.
+ *
+ * <p>A tensor always holds exactly the elements its shape describes: a fixed-size tensor's data is
+ * exactly {@code elements × byteSize} bytes. Decoders check caller data against the declared
+ * shape first and answer INVALID_ARGUMENT; a mismatch reaching this class is a bug
+ * ({@link IllegalArgumentException}), so batches are never built from misaligned buffers.
  */
 public final class Tensor {
   private final String name;
@@ -20,12 +25,21 @@ public final class Tensor {
   private final byte[] data;
   private final byte[][] elements;
 
+  private final long elementCount;
+
   private Tensor(String name, DataType datatype, long[] shape, byte[] data, byte[][] elements) {
     this.name = requireNonNull(name, "name");
     this.datatype = requireNonNull(datatype, "datatype");
     this.shape = requireNonNull(shape, "shape").clone();
     this.data = data;
     this.elements = elements;
+    this.elementCount = Shapes.elementCount(this.shape);
+    long held = datatype.isBytes() ? elements.length : data.length / datatype.byteSize();
+    if (held != elementCount || (!datatype.isBytes() && data.length % datatype.byteSize() != 0)) {
+      throw new IllegalArgumentException("tensor '" + name + "' of shape " + Shapes.format(this.shape) + " "
+          + datatype + " needs " + elementCount + " elements but holds "
+          + (datatype.isBytes() ? elements.length + " elements" : data.length + " bytes"));
+    }
   }
 
   /** A fixed-size tensor over little-endian bytes. */
@@ -92,9 +106,9 @@ public final class Tensor {
     return elements;
   }
 
-  /** Number of elements actually held. */
-  public long heldElements() {
-    return datatype.isBytes() ? elements.length : data.length / datatype.byteSize();
+  /** Number of elements: the product of the shape, which the data always matches. */
+  public long elementCount() {
+    return elementCount;
   }
 
   /** Payload size in bytes (for BYTES, the sum of element lengths). */
@@ -119,7 +133,7 @@ public final class Tensor {
     if (shape.length == 0 || from < 0 || to > shape[0] || from > to) {
       throw new IllegalArgumentException("cannot slice rows " + from + ".." + to + " of " + Shapes.format(shape));
     }
-    long rowElements = shape[0] == 0 ? 0 : Shapes.elementCount(shape) / shape[0];
+    long rowElements = shape[0] == 0 ? 0 : elementCount / shape[0];
     long[] sliced = Shapes.withFirst(shape, to - from);
     int a = Math.toIntExact(from * rowElements);
     int b = Math.toIntExact(to * rowElements);

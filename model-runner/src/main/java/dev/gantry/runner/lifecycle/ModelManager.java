@@ -3,10 +3,12 @@ package dev.gantry.runner.lifecycle;
 import static java.util.Objects.requireNonNull;
 
 import dev.gantry.runner.engine.ModelLoader;
+import dev.gantry.runner.inference.Cancellation;
 import dev.gantry.runner.inference.ErrorKind;
 import dev.gantry.runner.inference.InferRequest;
 import dev.gantry.runner.inference.InferResult;
 import dev.gantry.runner.inference.InferenceException;
+import dev.gantry.runner.inference.RequestDecoder;
 import dev.gantry.runner.metrics.RunnerMetrics;
 import dev.gantry.runner.repository.ConfigException;
 import dev.gantry.runner.repository.ModelDefinition;
@@ -166,11 +168,21 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /**
-   * Runs a request on a model version ("" for the newest served).
+   * Runs a decoded request on a model version ("" for the newest served).
    *
    * @return the result; fails with an {@link InferenceException}
    */
   public CompletableFuture<InferResult> infer(String name, String version, InferRequest request) {
+    return infer(name, version, RequestDecoder.of(request));
+  }
+
+  /**
+   * Looks the model version up ("" for the newest served), then decodes the request against its
+   * signature and runs it. Cancelling the returned future takes the request out of the queue.
+   *
+   * @return the result; fails with an {@link InferenceException}
+   */
+  public CompletableFuture<InferResult> infer(String name, String version, RequestDecoder decoder) {
     for (int attempt = 0; attempt < 3; attempt++) {
       ServedVersion v;
       try {
@@ -181,12 +193,12 @@ public final class ModelManager implements AutoCloseable {
       if (v.tryAcquire()) {
         CompletableFuture<InferResult> result;
         try {
-          result = v.infer(request);
+          result = v.infer(decoder);
         } catch (RuntimeException e) {
           v.release();
           return CompletableFuture.failedFuture(InferenceException.of(e));
         }
-        return result.whenComplete((r, e) -> v.release());
+        return Cancellation.propagate(result.whenComplete((r, e) -> v.release()), result);
       }
     }
     return CompletableFuture.failedFuture(InferenceException.unavailable("model '" + name + "' is being unloaded"));

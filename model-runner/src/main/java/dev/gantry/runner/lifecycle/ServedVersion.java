@@ -7,10 +7,12 @@ import dev.gantry.runner.batching.BatchPolicy;
 import dev.gantry.runner.batching.DynamicBatcher;
 import dev.gantry.runner.engine.LoadedModel;
 import dev.gantry.runner.engine.ModelLoader;
+import dev.gantry.runner.inference.Cancellation;
 import dev.gantry.runner.inference.InferRequest;
 import dev.gantry.runner.inference.InferResult;
 import dev.gantry.runner.inference.InferenceException;
 import dev.gantry.runner.inference.ModelSignature;
+import dev.gantry.runner.inference.RequestDecoder;
 import dev.gantry.runner.inference.RequestValidator;
 import dev.gantry.runner.inference.Shapes;
 import dev.gantry.runner.inference.Tensor;
@@ -177,16 +179,22 @@ public final class ServedVersion {
     }
   }
 
-  /** Validates, queues and answers one request; the caller holds an acquisition. */
-  CompletableFuture<InferResult> infer(InferRequest request) {
+  /**
+   * Decodes, validates, queues and answers one request; the caller holds an acquisition. A request
+   * refused here is counted as this version's failure. Cancelling the returned future takes the
+   * request out of the batcher's queue.
+   */
+  CompletableFuture<InferResult> infer(RequestDecoder decoder) {
     InferRequest valid;
     try {
-      valid = RequestValidator.validate(model, loaded.signature(), request);
-    } catch (InferenceException e) {
-      metrics.failure(e.kind());
-      return CompletableFuture.failedFuture(e);
+      valid = RequestValidator.validate(model, loaded.signature(), decoder.decode(model, loaded.signature()));
+    } catch (RuntimeException e) {
+      InferenceException refused = InferenceException.of(e);
+      metrics.failure(refused.kind());
+      return CompletableFuture.failedFuture(refused);
     }
-    return batcher.submit(valid).handle((outputs, error) -> {
+    CompletableFuture<List<Tensor>> queued = batcher.submit(valid);
+    return Cancellation.propagate(queued.handle((outputs, error) -> {
       if (error != null) {
         InferenceException e = InferenceException.of(error);
         metrics.failure(e.kind());
@@ -194,7 +202,7 @@ public final class ServedVersion {
       }
       metrics.success();
       return new InferResult(model, Long.toString(version), select(outputs, valid.requestedOutputs()));
-    });
+    }), queued);
   }
 
   private static List<Tensor> select(List<Tensor> outputs, Set<String> requested) {

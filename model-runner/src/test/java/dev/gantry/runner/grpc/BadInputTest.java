@@ -15,6 +15,7 @@ import dev.gantry.runner.ModelRunner;
 import dev.gantry.runner.RunnerClient;
 import dev.gantry.runner.RunnerOptions;
 import dev.gantry.runner.TestModels;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.grpc.common.GrpcStatus;
 import java.util.Collections;
 import java.util.List;
@@ -91,6 +92,15 @@ class BadInputTest {
                 .addInputs(numericInput().clearContents()).addRawInputContents(ByteString.copyFrom(new byte[10]))
                 .build(),
             GrpcStatus.INVALID_ARGUMENT, List.of("input 'input'", "needs 12 bytes", "got 10 bytes")),
+        Arguments.of("raw buffer with extra bytes", ModelInferRequest.newBuilder().setModelName("churn-torchscript")
+                .addInputs(numericInput().clearContents()).addRawInputContents(ByteString.copyFrom(new byte[13]))
+                .build(),
+            GrpcStatus.INVALID_ARGUMENT, List.of("input 'input'", "needs 12 bytes (3 elements)", "got 13 bytes")),
+        Arguments.of("BYTES raw content with more elements than the shape declares", extraBytesElement(),
+            GrpcStatus.INVALID_ARGUMENT, List.of("input 'contract_type'", "holds more than the 1 elements")),
+        Arguments.of("malformed raw content for a model that does not exist",
+            malformedBytes().toBuilder().setModelName("nope").build(),
+            GrpcStatus.NOT_FOUND, List.of("unknown model 'nope'")),
         Arguments.of("raw entries do not match inputs", ModelInferRequest.newBuilder()
                 .setModelName("churn-torchscript").addInputs(numericInput().clearContents())
                 .addRawInputContents(ByteString.copyFrom(new byte[12]))
@@ -122,6 +132,12 @@ class BadInputTest {
     return raw.toBuilder().setRawInputContents(3, ByteString.copyFrom(bad)).build();
   }
 
+  private static ModelInferRequest extraBytesElement() {
+    ModelInferRequest raw = ChurnRequests.onnxRaw(List.of(ROW));
+    ByteString one = raw.getRawInputContents(3);
+    return raw.toBuilder().setRawInputContents(3, one.concat(one)).build();
+  }
+
   private static ModelInferRequest mixedBatch() {
     ModelInferRequest one = ChurnRequests.onnx(List.of(ROW));
     ModelInferRequest two = ChurnRequests.onnx(List.of(ROW, ROW));
@@ -136,6 +152,33 @@ class BadInputTest {
     assertThat(outcome.status()).as(what).isEqualTo(status);
     assertThat(outcome.message()).as(what).contains(messageParts);
     // the runner keeps serving good requests
+    assertThat(client.call(GRPCInferenceServiceGrpcClient.ModelInfer, numeric()).status()).isEqualTo(GrpcStatus.OK);
+  }
+
+  @Test
+  void aShapeBeyondMaxBatchSizeWhoseProductOverflowsIsInvalidArgumentAndCounted() {
+    String counter = "gantry.runner.request.failure";
+    double before = failures(counter);
+    ModelInferRequest huge = numericWith(numericInput().clearShape().addShape(4611686018427387904L).addShape(3)
+        .build());
+    RunnerClient.Outcome<ModelInferResponse> outcome = client.call(GRPCInferenceServiceGrpcClient.ModelInfer, huge);
+    assertThat(outcome.status()).isEqualTo(GrpcStatus.INVALID_ARGUMENT);
+    assertThat(outcome.message()).contains("batch size 4611686018427387904 exceeds max_batch_size 64");
+    assertThat(failures(counter)).isEqualTo(before + 1);
+  }
+
+  private static double failures(String counter) {
+    return runner.metrics().registry().get(counter).tags("model", "churn-torchscript", "reason", "INVALID_ARGUMENT")
+        .counter().count();
+  }
+
+  @Test
+  void bytesThatAreNotAModelInferRequestAreInvalidArgument() {
+    // field 1 (model_name) claims 100 bytes but the message ends after 3
+    RunnerClient.Outcome<ModelInferResponse> outcome = client.call(WireMessages.MODEL_INFER_BYTES,
+        Buffer.buffer(new byte[] {0x0A, 100, 'a', 'b', 'c'}));
+    assertThat(outcome.status()).isEqualTo(GrpcStatus.INVALID_ARGUMENT);
+    assertThat(outcome.message()).contains("not a valid inference.ModelInferRequest");
     assertThat(client.call(GRPCInferenceServiceGrpcClient.ModelInfer, numeric()).status()).isEqualTo(GrpcStatus.OK);
   }
 

@@ -126,6 +126,16 @@ class DatatypesTest {
   }
 
   @Test
+  void anInt32ValueWiderThanThirtyTwoBitsOnTheWireIsRefusedNamingTheValue() throws Exception {
+    byte[] wire = WireMessages.wideVarints("dtypes", "i32", "INT32", new long[] {2},
+        InferTensorContents.INT_CONTENTS_FIELD_NUMBER, 1L << 40, 1);
+    RunnerClient.Outcome<ModelInferResponse> outcome = client.call(WireMessages.MODEL_INFER_BYTES,
+        io.vertx.core.buffer.Buffer.buffer(wire));
+    assertThat(outcome.status()).isEqualTo(io.vertx.grpc.common.GrpcStatus.INVALID_ARGUMENT);
+    assertThat(outcome.message()).contains("input 'i32': value 1099511627776 does not fit INT32");
+  }
+
+  @Test
   void aDatatypeTheEngineCannotTakeIsRefusedWhenTheModelLoads() throws Exception {
     Path model = TestModels.copyModel(TestModels.fixtures().resolve("dtypes"), repo, "int16");
     java.nio.file.Files.writeString(model.resolve("config.yaml"), java.nio.file.Files.readString(

@@ -143,9 +143,8 @@ class ModelLifecycleTest {
 
   @Test
   void instanceCountStartsThatManyInstancesEachOnItsOwnThread() throws Exception {
-    Path model = TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "mlp");
-    Files.writeString(model.resolve("config.yaml"), Files.readString(model.resolve("config.yaml"))
-        .replace("instance_count: 1", "instance_count: 3"));
+    TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "mlp",
+        "instance_count: 1", "instance_count: 3");
     try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo));
         RunnerClient client = new RunnerClient(runner.grpcPort())) {
       java.util.Set<String> workers = new java.util.TreeSet<>();
