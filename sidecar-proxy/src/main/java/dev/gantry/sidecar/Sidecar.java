@@ -103,7 +103,8 @@ public final class Sidecar implements AutoCloseable {
     new UptimeMetrics().bindTo(registry);
     RunnerConnection runner = new RunnerConnection(vertx, config.runnerHost(), config.runnerPort(), 64 << 20,
         config.maxInFlight(), config.runnerKeepaliveMs());
-    ModelCatalog catalog = new ModelCatalog(runner);
+    ModelCatalog catalog = new ModelCatalog(runner, Math.min(RunnerConnection.CONTROL_TIMEOUT_NANOS,
+        TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs())));
     RunnerHealth health = new RunnerHealth(vertx, runner, catalog, config.healthIntervalMs());
     ProxyMetrics metrics = new ProxyMetrics(registry, name -> health.models().contains(name), health::serves);
     RequestPath path = new RequestPath(runner, health, config.maxInFlight(), config.requestTimeoutMs());

@@ -48,6 +48,19 @@ public final class Http {
     return send(b);
   }
 
+  /** Like {@link #post}, but a failed exchange (refused, reset) is a reply with status -1 and the error as body. */
+  public Reply tryPost(String path, String contentType, String body) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofString(body))
+        .header("content-type", contentType);
+    try {
+      HttpResponse<String> r = client.send(b.timeout(Duration.ofSeconds(30)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      return new Reply(r.statusCode(), r.body(), r.headers().map());
+    } catch (Exception e) {
+      return new Reply(-1, String.valueOf(e), Map.of());
+    }
+  }
+
   private URI uri(String path) {
     return URI.create("http://127.0.0.1:" + port + path);
   }

@@ -78,19 +78,21 @@ public record AdapterContext(RequestPath path, ModelCatalog catalog, RunnerConne
    */
   public Future<ModelInferResponse> inferPinned(RoutingContext rc, String protocol, String model,
       Function<ModelMetadataResponse, ModelInferRequest.Builder> build) {
-    return inferPinned(rc, protocol, model, build, true);
+    return inferPinned(rc, protocol, model, build, System.nanoTime() + path.defaultTimeoutNanos(), true);
   }
 
+  /** The metadata lookup and the call share one deadline: the request's whole time is the request timeout. */
   private Future<ModelInferResponse> inferPinned(RoutingContext rc, String protocol, String model,
-      Function<ModelMetadataResponse, ModelInferRequest.Builder> build, boolean mayRetry) {
+      Function<ModelMetadataResponse, ModelInferRequest.Builder> build, long deadline, boolean mayRetry) {
     return catalog.metadata(model, "")
         .map(meta -> build.apply(meta).setModelName(model)
             .setModelVersion(ModelCatalog.describedVersion(meta, "")).build())
-        .compose(req -> path.infer(HttpSupport.call(rc, protocol, req, forwarded))
+        .compose(req -> path.infer(HttpSupport.call(rc, protocol, req, forwarded)
+                .withTimeoutNanos(Math.max(1, deadline - System.nanoTime())))
             .recover(e -> {
               if (mayRetry && SidecarException.of(e).kind() == ErrorKind.NOT_FOUND) {
                 catalog.invalidate(model);
-                return inferPinned(rc, protocol, model, build, false);
+                return inferPinned(rc, protocol, model, build, deadline, false);
               }
               return Future.failedFuture(e);
             }));

@@ -25,6 +25,11 @@ public record InferenceCall(String protocol, ModelInferRequest request, String r
     metadata = Map.copyOf(metadata);
   }
 
+  /** This call with another deadline. */
+  public InferenceCall withTimeoutNanos(long nanos) {
+    return new InferenceCall(protocol, request, requestId, nanos, metadata, inputBytes);
+  }
+
   public String model() {
     return request.getModelName();
   }

@@ -68,6 +68,11 @@ public final class RequestPath {
     return error;
   }
 
+  /** The sidecar's own request timeout, in nanoseconds. */
+  public long defaultTimeoutNanos() {
+    return defaultTimeoutNanos;
+  }
+
   /** Calls in flight now. */
   public int inFlight() {
     return inFlight.get();

@@ -32,14 +32,17 @@ public final class ModelCatalog {
   static final int MAX_ENTRIES = 1024;
 
   private final RunnerConnection runner;
+  private final long timeoutNanos;
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
   private final Map<String, Future<ModelMetadataResponse>> fetching = new ConcurrentHashMap<>();
   private final AtomicLong generation = new AtomicLong();
 
   private record Entry(ModelMetadataResponse metadata, long fetchedAt) {}
 
-  public ModelCatalog(RunnerConnection runner) {
+  /** @param timeoutNanos deadline of one metadata fetch */
+  public ModelCatalog(RunnerConnection runner, long timeoutNanos) {
     this.runner = requireNonNull(runner, "runner");
+    this.timeoutNanos = timeoutNanos;
   }
 
   /** Metadata of a model ("" version: the newest the runner serves; see {@link #describedVersion}). */
@@ -55,7 +58,7 @@ public final class ModelCatalog {
 
   private Future<ModelMetadataResponse> fetch(String key, String model, String version) {
     long fetchedIn = generation.get();
-    return runner.metadata(model, version).andThen(ar -> {
+    return runner.metadata(model, version, timeoutNanos).andThen(ar -> {
       fetching.remove(key);
       if (ar.succeeded() && fetchedIn == generation.get()
           && (version.isEmpty() || ar.result().getVersionsList().contains(version))) {

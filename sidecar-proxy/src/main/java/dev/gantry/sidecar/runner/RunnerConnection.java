@@ -111,9 +111,9 @@ public final class RunnerConnection {
     return call(GRPCInferenceServiceGrpcClient.ModelInfer, request, timeoutNanos, metadata);
   }
 
-  public Future<ModelMetadataResponse> metadata(String model, String version) {
+  public Future<ModelMetadataResponse> metadata(String model, String version, long timeoutNanos) {
     return call(GRPCInferenceServiceGrpcClient.ModelMetadata,
-        ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build(), CONTROL_TIMEOUT_NANOS, Map.of());
+        ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build(), timeoutNanos, Map.of());
   }
 
   public Future<Boolean> serverReady(long timeoutMs) {
@@ -142,8 +142,10 @@ public final class RunnerConnection {
     Promise<Resp> result = Promise.promise();
     AtomicReference<GrpcClientRequest<Req, Resp>> stream = new AtomicReference<>();
     long timer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)), id -> {
-      if (result.tryFail(deadlinePassed(timeoutNanos))) {
+      if (!result.future().isComplete()) {
+        // cancel first: failing the promise runs the caller's continuations, which answer the client
         cancel(stream.get());
+        result.tryFail(deadlinePassed(timeoutNanos));
       }
     });
     client.request(address, method).onComplete(opened -> {

@@ -37,6 +37,7 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  */
 public final class GrpcFront {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GrpcFront.class);
   static final String PROTOCOL = "grpc";
   static final String MODEL_INFER_PATH = "/" + GRPCInferenceServiceGrpcService.SERVICE_NAME.fullyQualifiedName()
       + "/ModelInfer";
@@ -147,13 +148,19 @@ public final class GrpcFront {
 
   private static <T> void answer(GrpcServerResponse<?, T> response, Future<T> result) {
     result.onComplete(ar -> {
-      if (ar.succeeded()) {
-        response.end(ar.result());
-      } else {
-        SidecarException e = SidecarException.of(ar.cause());
-        response.status(GrpcStatus.valueOf(e.kind().grpcCode())).statusMessage(e.getMessage()).end();
+      try {
+        if (ar.succeeded()) {
+          response.end(ar.result());
+        } else {
+          SidecarException e = SidecarException.of(ar.cause());
+          response.status(GrpcStatus.valueOf(e.kind().grpcCode())).statusMessage(e.getMessage()).end();
+        }
+      } catch (RuntimeException e) {
+        // the caller reset the stream (cancelled, or its deadline passed): there is no one to answer
+        LOG.debug("event=grpc_answer_dropped reason=\"{}\"", e.toString());
       }
     });
   }
+
 
 }

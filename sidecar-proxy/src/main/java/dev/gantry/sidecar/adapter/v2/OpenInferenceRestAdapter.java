@@ -8,6 +8,7 @@ import dev.gantry.sidecar.adapter.AdapterContext;
 import dev.gantry.sidecar.adapter.HttpSupport;
 import dev.gantry.sidecar.adapter.ProtocolAdapter;
 import dev.gantry.sidecar.adapter.json.JsonTensors;
+import dev.gantry.sidecar.adapter.json.Shapes;
 import dev.gantry.sidecar.core.ErrorKind;
 import dev.gantry.sidecar.core.SidecarException;
 import io.vertx.core.json.JsonArray;
@@ -142,14 +143,7 @@ public final class OpenInferenceRestAdapter implements ProtocolAdapter {
       if (!(t.getValue("shape") instanceof JsonArray shapeJson)) {
         throw SidecarException.invalid("input '" + name + "': 'shape' must be an array of sizes");
       }
-      long[] shape = new long[shapeJson.size()];
-      for (int d = 0; d < shape.length; d++) {
-        if (!(shapeJson.getValue(d) instanceof Number n) || n.longValue() < 0 || n.doubleValue() != n.longValue()) {
-          throw SidecarException.invalid("input '" + name + "': shape " + shapeJson.encode()
-              + " must hold sizes (whole numbers >= 0)");
-        }
-        shape[d] = n.longValue();
-      }
+      long[] shape = Shapes.parse("input '" + name + "': 'shape'", shapeJson);
       if (!t.containsKey("data")) {
         throw SidecarException.invalid("input '" + name + "' has no 'data'");
       }
@@ -171,10 +165,17 @@ public final class OpenInferenceRestAdapter implements ProtocolAdapter {
     return b.build();
   }
 
+  /** Longest tensor name or datatype taken (names are echoed in errors and sent on to the runner). */
+  static final int MAX_TEXT = 256;
+
   private static String text(JsonObject o, String key, String where) {
     Object v = o.getValue(key);
     if (!(v instanceof String s) || s.isEmpty()) {
       throw SidecarException.invalid(where + ": '" + key + "' must be a non-empty string");
+    }
+    if (s.length() > MAX_TEXT) {
+      throw SidecarException.invalid(where + ": '" + key + "' is " + s.length() + " characters long; at most "
+          + MAX_TEXT + " are taken");
     }
     return s;
   }
