@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -30,8 +31,14 @@ import org.slf4j.LoggerFactory;
  * batch holds {@link BatchPolicy#dispatchRows()} rows; no batch exceeds {@code maxBatchSize} rows
  * and requests are never split. The merged inputs run once and each request gets its own rows of
  * the outputs back. A full queue refuses at once (RESOURCE_EXHAUSTED); a request whose deadline
- * passes while it waits is answered DEADLINE_EXCEEDED and never runs. When a merged batch fails,
- * its requests are run again one by one, so that one bad request cannot fail its neighbours.
+ * passes while it waits is answered DEADLINE_EXCEEDED and never runs, and a request its caller
+ * cancels leaves the queue at once. When a merged batch fails, its requests are run again one by
+ * one, so that one bad request cannot fail its neighbours.
+ *
+ * <p>A worker survives whatever its batch throws and every request is answered. An {@link Error}
+ * other than running out of memory or stack means the worker's instance cannot go on: the worker
+ * answers its batch and stops, and when no worker is left the batcher answers what is queued and
+ * refuses new work with UNAVAILABLE ({@link #canServe()} turns false).
  */
 public final class DynamicBatcher {
   private static final Logger LOG = LoggerFactory.getLogger(DynamicBatcher.class);
@@ -45,8 +52,12 @@ public final class DynamicBatcher {
   private final Condition changed = lock.newCondition();
   private final List<Thread> workers = new ArrayList<>();
   private final AtomicInteger running = new AtomicInteger();
+  /** Workers whose instance has not failed. */
+  private final AtomicInteger healthy = new AtomicInteger();
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private boolean closed;
+  /** Why no instance can run batches any more; null while one can. */
+  private volatile String failure;
 
   /**
    * Starts one worker thread per executor.
@@ -64,6 +75,7 @@ public final class DynamicBatcher {
       throw new IllegalArgumentException("at least one executor is needed");
     }
     running.set(executors.size());
+    healthy.set(executors.size());
     for (int i = 0; i < executors.size(); i++) {
       BatchExecutor executor = executors.get(i);
       Thread t = new Thread(() -> work(executor), "gantry-batcher-" + label.replaceAll("[^A-Za-z0-9.-]+", "-") + "-" + i);
@@ -74,17 +86,19 @@ public final class DynamicBatcher {
   }
 
   /**
-   * Queues a validated request.
+   * Queues a validated request. Its deadline timer is set before the request can be taken, and is
+   * cancelled once it is taken or answered.
    *
    * @return the request's outputs (every output, its rows only); fails with an
-   *     {@link InferenceException}
+   *     {@link InferenceException}; cancelling it takes the request out of the queue
    */
   public CompletableFuture<List<Tensor>> submit(InferRequest request) {
     Pending p = new Pending(request);
     lock.lock();
     try {
-      if (closed) {
-        p.future.completeExceptionally(InferenceException.unavailable(label + " is unloading"));
+      if (closed || failure != null) {
+        p.future.completeExceptionally(InferenceException.unavailable(
+            failure != null ? label + " cannot serve: " + failure : label + " is unloading"));
         return p.future;
       }
       if (queue.size() >= policy.maxQueueSize()) {
@@ -92,20 +106,33 @@ public final class DynamicBatcher {
             label + " has a full queue (" + policy.maxQueueSize() + " requests waiting); retry later"));
         return p.future;
       }
+      if (request.hasDeadline()) {
+        long delay = request.deadlineNanos() - System.nanoTime();
+        if (delay <= 0) {
+          p.future.completeExceptionally(new InferenceException(ErrorKind.DEADLINE_EXCEEDED,
+              "deadline passed before the request was queued for " + label + "; the request was not run"));
+          return p.future;
+        }
+        // expire() takes this lock, so a timer that fires at once waits until the request is queued
+        p.timer = timers.schedule(() -> expire(p), delay, TimeUnit.NANOSECONDS);
+      }
       queue.addLast(p);
       changed.signalAll();
     } finally {
       lock.unlock();
     }
-    if (request.hasDeadline()) {
-      long delay = request.deadlineNanos() - System.nanoTime();
-      if (delay <= 0) {
-        expire(p);
-      } else {
-        p.timer = timers.schedule(() -> expire(p), delay, TimeUnit.NANOSECONDS);
-      }
-    }
+    p.future.whenComplete((v, e) -> answered(p));
     return p.future;
+  }
+
+  /** Whether an instance is left to run batches. */
+  public boolean canServe() {
+    return failure == null;
+  }
+
+  /** Why no instance can run batches, when {@link #canServe()} is false. */
+  public Optional<String> failure() {
+    return Optional.ofNullable(failure);
   }
 
   /** Requests waiting now. */
@@ -135,38 +162,52 @@ public final class DynamicBatcher {
   }
 
   private void expire(Pending p) {
-    boolean removed;
-    lock.lock();
-    try {
-      removed = queue.remove(p);
-    } finally {
-      lock.unlock();
-    }
-    if (removed) {
+    if (remove(p)) {
       p.future.completeExceptionally(new InferenceException(ErrorKind.DEADLINE_EXCEEDED,
           "deadline passed after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - p.enqueuedAt)
               + " ms in the queue of " + label + "; the request was not run"));
     }
   }
 
-  private void work(BatchExecutor executor) {
+  /** A request was answered, or cancelled by its caller: it leaves the queue and its timer goes. */
+  private void answered(Pending p) {
+    p.cancelTimer();
+    if (p.future.isCancelled()) {
+      remove(p);
+    }
+  }
+
+  private boolean remove(Pending p) {
+    lock.lock();
     try {
-      while (true) {
+      return queue.remove(p);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void work(BatchExecutor executor) {
+    Error fatal = null;
+    try {
+      while (fatal == null) {
         List<Pending> batch = nextBatch();
         if (batch == null) {
           return;
         }
-        execute(executor, batch);
+        fatal = executeAnswered(executor, batch);
       }
+      LOG.error("event=batcher_instance_failed batcher=\"{}\" reason=\"{}\"", label, fatal, fatal);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (RuntimeException | Error e) {
-      LOG.error("event=batcher_worker_crashed batcher=\"{}\"", label, e);
     } finally {
-      if (running.decrementAndGet() == 0) {
-        failRemaining();
-        stopped.complete(null);
-      }
+      workerStopped();
+    }
+  }
+
+  private void workerStopped() {
+    if (running.decrementAndGet() == 0) {
+      failRemaining();
+      stopped.complete(null);
     }
   }
 
@@ -179,8 +220,9 @@ public final class DynamicBatcher {
     } finally {
       lock.unlock();
     }
+    String why = failure != null ? label + " cannot serve: " + failure : label + " stopped";
     for (Pending p : left) {
-      p.future.completeExceptionally(InferenceException.unavailable(label + " stopped"));
+      p.future.completeExceptionally(InferenceException.unavailable(why));
     }
   }
 
@@ -236,8 +278,9 @@ public final class DynamicBatcher {
     }
     int keep = preferredCut(batch);
     batch = new ArrayList<>(batch.subList(0, keep));
-    for (int i = 0; i < batch.size(); i++) {
+    for (Pending p : batch) {
       queue.pollFirst();
+      p.cancelTimer();
     }
     return batch;
   }
@@ -258,14 +301,28 @@ public final class DynamicBatcher {
     return best > 0 ? best : batch.size();
   }
 
-  private void execute(BatchExecutor executor, List<Pending> taken) {
+  /**
+   * Runs a batch and answers every request in it, whatever happens.
+   *
+   * @return the error that means this worker's instance cannot go on, or null
+   */
+  private Error executeAnswered(BatchExecutor executor, List<Pending> taken) {
+    try {
+      return execute(executor, taken);
+    } catch (RuntimeException | Error e) {
+      // only a failure outside the engine call (a listener, for one) gets here
+      return failAll(taken, e);
+    }
+  }
+
+  private Error execute(BatchExecutor executor, List<Pending> taken) {
     long now = System.nanoTime();
     List<Pending> batch = new ArrayList<>(taken.size());
     for (Pending p : taken) {
-      if (p.timer != null) {
-        p.timer.cancel(false);
-      }
       listener.dequeued(now - p.enqueuedAt);
+      if (p.future.isDone()) {
+        continue; // cancelled by its caller: not run
+      }
       if (p.request.hasDeadline() && now - p.request.deadlineNanos() >= 0) {
         p.future.completeExceptionally(new InferenceException(ErrorKind.DEADLINE_EXCEEDED,
             "deadline passed while queued for " + label + "; the request was not run"));
@@ -274,25 +331,71 @@ public final class DynamicBatcher {
       }
     }
     if (batch.isEmpty()) {
-      return;
+      return null;
     }
     try {
-      List<Tensor> outputs = runTimed(executor, batch);
-      split(batch, outputs);
-    } catch (RuntimeException e) {
-      if (batch.size() == 1) {
-        batch.get(0).future.completeExceptionally(InferenceException.of(e));
-        return;
+      split(batch, runTimed(executor, batch));
+      return null;
+    } catch (RuntimeException | Error e) {
+      if (fatal(e) || batch.size() == 1) {
+        return failAll(batch, e);
       }
       LOG.debug("event=batch_failed_retrying_alone batcher=\"{}\" requests={}", label, batch.size());
-      for (Pending p : batch) {
-        try {
-          p.future.complete(runTimed(executor, List.of(p)));
-        } catch (RuntimeException single) {
-          p.future.completeExceptionally(InferenceException.of(single));
+      return retryAlone(executor, batch);
+    }
+  }
+
+  /** Runs each request of a failed batch by itself, so that one bad request fails alone. */
+  private Error retryAlone(BatchExecutor executor, List<Pending> batch) {
+    for (Pending p : batch) {
+      if (p.future.isDone()) {
+        continue;
+      }
+      try {
+        p.future.complete(runTimed(executor, List.of(p)));
+      } catch (RuntimeException | Error e) {
+        if (fatal(e)) {
+          return failAll(batch, e);
         }
+        p.future.completeExceptionally(failureOf(e));
       }
     }
+    return null;
+  }
+
+  /**
+   * Whether an error means the instance cannot run another batch. Running out of heap or stack
+   * fails the batch but leaves the instance usable; any other Error (an engine's internal error,
+   * a linkage failure) leaves it in a state nobody can vouch for.
+   */
+  private static boolean fatal(Throwable e) {
+    return e instanceof Error && !(e instanceof OutOfMemoryError) && !(e instanceof StackOverflowError);
+  }
+
+  /**
+   * Answers every request of the batch with the failure. A fatal error counts its instance out
+   * first, so that whoever hears of the failure sees readiness already false when none is left.
+   *
+   * @return the error when it is fatal, else null
+   */
+  private Error failAll(List<Pending> batch, Throwable e) {
+    Error fatal = fatal(e) ? (Error) e : null;
+    if (fatal != null && healthy.decrementAndGet() == 0) {
+      failure = "its instance failed (" + fatal + "); reload the model";
+      LOG.error("event=batcher_failed batcher=\"{}\" reason=\"{}\"", label, failure);
+    }
+    InferenceException answer = failureOf(e);
+    for (Pending p : batch) {
+      p.future.completeExceptionally(answer);
+    }
+    return fatal;
+  }
+
+  private InferenceException failureOf(Throwable e) {
+    if (e instanceof Error) {
+      return new InferenceException(ErrorKind.INTERNAL, label + " failed running the batch: " + e, e);
+    }
+    return InferenceException.of(e);
   }
 
   private List<Tensor> runTimed(BatchExecutor executor, List<Pending> batch) {
@@ -368,6 +471,13 @@ public final class DynamicBatcher {
 
     boolean compatibleWith(Pending other) {
       return shapeKey.equals(other.shapeKey);
+    }
+
+    void cancelTimer() {
+      ScheduledFuture<?> t = timer;
+      if (t != null) {
+        t.cancel(false);
+      }
     }
   }
 }

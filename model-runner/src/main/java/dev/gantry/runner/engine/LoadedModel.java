@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
 
 /**
  * A model file loaded into a DJL engine, with its resolved signature. Each model instance
@@ -28,12 +30,41 @@ public final class LoadedModel implements AutoCloseable {
   private final ModelSignature signature;
   private final Platform platform;
   private final DeviceSpec device;
+  private final RunHook hook;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
-  LoadedModel(ZooModel<NDList, NDList> model, ModelSignature signature, Platform platform, DeviceSpec device) {
+  /** Wraps every engine run of an instance: fault injection in tests. */
+  @FunctionalInterface
+  public interface RunHook {
+    RunHook NONE = (inputs, engine) -> engine.apply(inputs);
+
+    /**
+     * @param engine runs the engine on its argument
+     * @return what the run gives back
+     */
+    List<Tensor> run(List<Tensor> inputs, UnaryOperator<List<Tensor>> engine);
+  }
+
+  LoadedModel(ZooModel<NDList, NDList> model, ModelSignature signature, Platform platform, DeviceSpec device,
+      RunHook hook) {
     this.model = requireNonNull(model, "model");
     this.signature = requireNonNull(signature, "signature");
     this.platform = requireNonNull(platform, "platform");
     this.device = requireNonNull(device, "device");
+    this.hook = requireNonNull(hook, "hook");
+  }
+
+  /**
+   * This model with every run of its instances passed through {@code hook}. Use it in place of
+   * this one: both share the engine model, which either one's {@link #close()} frees.
+   */
+  public LoadedModel withRunHook(RunHook hook) {
+    return new LoadedModel(model, signature, platform, device, hook);
+  }
+
+  /** Whether {@link #close()} has been called. */
+  public boolean isClosed() {
+    return closed.get();
   }
 
   public ModelSignature signature() {
@@ -55,7 +86,9 @@ public final class LoadedModel implements AutoCloseable {
 
   @Override
   public void close() {
-    model.close();
+    if (closed.compareAndSet(false, true)) {
+      model.close();
+    }
   }
 
   /** One model instance: runs a batch of inputs (in signature order) to outputs (in signature order). */
@@ -72,6 +105,10 @@ public final class LoadedModel implements AutoCloseable {
      * @throws InferenceException INTERNAL with the engine's message when the engine fails
      */
     public List<Tensor> run(List<Tensor> inputs) {
+      return hook.run(inputs, this::runEngine);
+    }
+
+    private List<Tensor> runEngine(List<Tensor> inputs) {
       try (NDManager manager = model.getNDManager().newSubManager()) {
         NDList in = new NDList(inputs.size());
         for (Tensor t : inputs) {

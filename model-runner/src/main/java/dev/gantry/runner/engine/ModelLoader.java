@@ -26,7 +26,7 @@ import java.util.Optional;
  * Loads model files into DJL engines. Engines come from the classpath (native libraries from
  * Maven Central's platform jars); with {@code ai.djl.offline=true} nothing is downloaded.
  */
-public final class ModelLoader {
+public final class ModelLoader implements EngineLoader {
   private final int engineThreads;
 
   /** @param engineThreads ONNX Runtime intra-op threads per session; 0 for its default */
@@ -44,6 +44,7 @@ public final class ModelLoader {
    *
    * @throws ConfigException when the file, the config or the device request cannot be honoured
    */
+  @Override
   public LoadedModel load(ModelConfig config, Path file) {
     Device device = device(config.platform(), config.device(), config.name());
     ModelSignature signature = signature(config, file);
@@ -61,7 +62,7 @@ public final class ModelLoader {
     Criteria<NDList, NDList> criteria = builder.build();
     try {
       ZooModel<NDList, NDList> model = criteria.loadModel();
-      return new LoadedModel(model, signature, config.platform(), config.device());
+      return new LoadedModel(model, signature, config.platform(), config.device(), LoadedModel.RunHook.NONE);
     } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
       throw new ConfigException(file + ": " + config.platform().djlEngine() + " cannot load the model: "
           + e.getMessage() + hint(config.platform()), e);

@@ -57,9 +57,10 @@ public final class HealthService {
     if (service.isEmpty() || service.equals(GRPCInferenceServiceGrpcService.SERVICE_NAME.fullyQualifiedName())) {
       return models.ready() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
     }
-    if (!models.served(service).isEmpty()) {
+    if (models.modelReady(service, "")) {
       return ServingStatus.SERVING;
     }
-    return models.knows(service) ? ServingStatus.NOT_SERVING : ServingStatus.SERVICE_UNKNOWN;
+    return models.knows(service) || !models.served(service).isEmpty() ? ServingStatus.NOT_SERVING
+        : ServingStatus.SERVICE_UNKNOWN;
   }
 }

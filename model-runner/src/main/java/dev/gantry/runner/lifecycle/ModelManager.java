@@ -2,7 +2,7 @@ package dev.gantry.runner.lifecycle;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.gantry.runner.engine.ModelLoader;
+import dev.gantry.runner.engine.EngineLoader;
 import dev.gantry.runner.inference.Cancellation;
 import dev.gantry.runner.inference.ErrorKind;
 import dev.gantry.runner.inference.InferRequest;
@@ -40,7 +40,7 @@ public final class ModelManager implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ModelManager.class);
 
   private final ModelRepository repository;
-  private final ModelLoader loader;
+  private final EngineLoader loader;
   private final RunnerMetrics metrics;
   private final ScheduledExecutorService timers;
   private final ExecutorService loaderThread;
@@ -48,7 +48,7 @@ public final class ModelManager implements AutoCloseable {
   /** The repository's model names as last listed; read on the request path, which must not touch disk. */
   private volatile java.util.Set<String> knownNames;
 
-  public ModelManager(ModelRepository repository, ModelLoader loader, RunnerMetrics metrics,
+  public ModelManager(ModelRepository repository, EngineLoader loader, RunnerMetrics metrics,
       ScheduledExecutorService timers) {
     this.repository = requireNonNull(repository, "repository");
     this.loader = requireNonNull(loader, "loader");
@@ -130,7 +130,8 @@ public final class ModelManager implements AutoCloseable {
       for (Map.Entry<Long, Path> v : def.versions().entrySet()) {
         started.add(ServedVersion.start(def.config(), v.getKey(), v.getValue(), loader, metrics, timers));
       }
-    } catch (RuntimeException | LinkageError e) {
+    } catch (RuntimeException | Error e) {
+      // an Error too: the state must not stay LOADING, nor the started versions stay loaded
       new Retiring(started).retireAll();
       InferenceException failure = loadFailure(name, e);
       slot.reason = failure.getMessage();
@@ -220,7 +221,7 @@ public final class ModelManager implements AutoCloseable {
       throw InferenceException.unavailable("model '" + name + "' is not loaded (" + why + ")");
     }
     if (version == null || version.isEmpty()) {
-      return serving.lastEntry().getValue();
+      return servable(serving.lastEntry().getValue());
     }
     ServedVersion v = null;
     try {
@@ -231,6 +232,14 @@ public final class ModelManager implements AutoCloseable {
     if (v == null) {
       throw InferenceException.notFound("model '" + name + "' has no version '" + version + "'; served versions: "
           + serving.keySet());
+    }
+    return servable(v);
+  }
+
+  private static ServedVersion servable(ServedVersion v) {
+    if (!v.canServe()) {
+      throw InferenceException.unavailable("model '" + v.model() + "' version " + v.version() + " cannot serve: "
+          + v.failure());
     }
     return v;
   }
@@ -250,10 +259,14 @@ public final class ModelManager implements AutoCloseable {
     }
   }
 
-  /** True when every model asked to be loaded serves at least one version. */
+  /**
+   * True when every model asked to be loaded serves at least one version and every served version
+   * has an instance left to run it.
+   */
   public boolean ready() {
     for (Slot slot : slots.values()) {
-      if (slot.wanted && slot.serving.isEmpty()) {
+      boolean serves = !slot.serving.isEmpty() && slot.serving.values().stream().allMatch(ServedVersion::canServe);
+      if (slot.wanted && !serves) {
         return false;
       }
     }

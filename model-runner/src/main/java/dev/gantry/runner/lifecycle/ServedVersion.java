@@ -6,7 +6,7 @@ import dev.gantry.runner.batching.BatchExecutor;
 import dev.gantry.runner.batching.BatchPolicy;
 import dev.gantry.runner.batching.DynamicBatcher;
 import dev.gantry.runner.engine.LoadedModel;
-import dev.gantry.runner.engine.ModelLoader;
+import dev.gantry.runner.engine.EngineLoader;
 import dev.gantry.runner.inference.Cancellation;
 import dev.gantry.runner.inference.InferRequest;
 import dev.gantry.runner.inference.InferResult;
@@ -63,7 +63,7 @@ public final class ServedVersion {
   }
 
   /** Loads, creates the instances, warms each one up and starts the batcher. Blocks. */
-  static ServedVersion start(ModelConfig config, long version, Path file, ModelLoader loader,
+  static ServedVersion start(ModelConfig config, long version, Path file, EngineLoader loader,
       RunnerMetrics runnerMetrics, ScheduledExecutorService timers) {
     long t0 = System.nanoTime();
     LoadedModel loaded = loader.load(config, file);
@@ -87,16 +87,26 @@ public final class ServedVersion {
       DynamicBatcher[] holder = new DynamicBatcher[1];
       VersionMetrics metrics = runnerMetrics.version(config.name(), Long.toString(version),
           () -> holder[0] == null ? 0 : holder[0].queueDepth());
-      holder[0] = new DynamicBatcher(label, policy, executors, timers, metrics);
       Duration loadTime = Duration.ofNanos(t1 - t0);
       Duration warmupTime = Duration.ofNanos(t2 - t1);
       runnerMetrics.loaded(config.name(), Long.toString(version), loadTime.plus(warmupTime));
+      // last: once its workers run, nothing above may fail and leave them behind
+      holder[0] = new DynamicBatcher(label, policy, executors, timers, metrics);
       return new ServedVersion(config.name(), version, config, loaded, instances, holder[0], metrics, loadTime,
           warmupTime);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // an Error (out of memory in warm-up, an engine's internal error) must not leak the engine either
+      freeQuietly(instances, loaded, e);
+      throw e;
+    }
+  }
+
+  private static void freeQuietly(List<LoadedModel.Instance> instances, LoadedModel loaded, Throwable cause) {
+    try {
       instances.forEach(LoadedModel.Instance::close);
       loaded.close();
-      throw e;
+    } catch (RuntimeException | Error e) {
+      cause.addSuppressed(e);
     }
   }
 
@@ -162,6 +172,16 @@ public final class ServedVersion {
 
   public int queueDepth() {
     return batcher.queueDepth();
+  }
+
+  /** Whether an instance is left to run this version's requests. */
+  public boolean canServe() {
+    return batcher.canServe();
+  }
+
+  /** Why this version cannot serve, when {@link #canServe()} is false. */
+  public String failure() {
+    return batcher.failure().orElse("");
   }
 
   boolean tryAcquire() {

@@ -23,6 +23,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
@@ -255,6 +257,96 @@ class DynamicBatcherTest {
       batcher.shutdown().join();
       second.close();
       reference.close();
+    }
+  }
+
+  @Test
+  void aWorkerSurvivesAnOutOfMemoryErrorAndAnswersItsBatch() throws Exception {
+    AtomicLong calls = new AtomicLong();
+    BatchExecutor firstRunOutOfMemory = inputs -> {
+      if (calls.incrementAndGet() == 1) {
+        throw new OutOfMemoryError("Java heap space (simulated)");
+      }
+      return instance.run(inputs);
+    };
+    DynamicBatcher b = start(BatchPolicy.unbatched(10), firstRunOutOfMemory);
+    Throwable error = b.submit(rows(1, 1)).handle((v, e) -> e).get(30, TimeUnit.SECONDS);
+    assertThat(InferenceException.of(error).kind()).isEqualTo(ErrorKind.INTERNAL);
+    assertThat(error).hasMessageContaining("OutOfMemoryError");
+    assertThat(b.submit(rows(1, 2)).get(30, TimeUnit.SECONDS)).isNotEmpty();
+    assertThat(b.canServe()).isTrue();
+  }
+
+  @Test
+  void anInstanceThatCannotGoOnAnswersItsBatchAndItsQueueAndRefusesNewWork() throws Exception {
+    BatchExecutor breaks = inputs -> {
+      gated().run(inputs);
+      throw new InternalError("engine state corrupted (simulated)");
+    };
+    DynamicBatcher b = start(BatchPolicy.unbatched(10), breaks);
+    CompletableFuture<List<Tensor>> running = b.submit(rows(1, 0));
+    assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+    CompletableFuture<List<Tensor>> queued = b.submit(rows(1, 1));
+    gate.countDown();
+    Throwable ranError = running.handle((v, e) -> e).get(30, TimeUnit.SECONDS);
+    assertThat(InferenceException.of(ranError).kind()).isEqualTo(ErrorKind.INTERNAL);
+    assertThat(ranError).hasMessageContaining("InternalError");
+    Throwable queuedError = queued.handle((v, e) -> e).get(30, TimeUnit.SECONDS);
+    assertThat(InferenceException.of(queuedError).kind()).isEqualTo(ErrorKind.UNAVAILABLE);
+    assertThat(queuedError).hasMessageContaining("cannot serve");
+    assertThat(b.canServe()).isFalse();
+    CompletableFuture<List<Tensor>> later = b.submit(rows(1, 2));
+    assertThat(later).isCompletedExceptionally();
+    assertThat(InferenceException.of(later.handle((v, e) -> e).join()).kind()).isEqualTo(ErrorKind.UNAVAILABLE);
+    b.shutdown().get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aCancelledRequestLeavesTheQueueAndIsNeverRun() throws Exception {
+    DynamicBatcher b = start(BatchPolicy.unbatched(2), gated());
+    holdWorker(b, 1);
+    CompletableFuture<List<Tensor>> cancelled = b.submit(rows(1, 1));
+    CompletableFuture<List<Tensor>> kept = b.submit(rows(2, 2));
+    assertThat(b.queueDepth()).isEqualTo(2);
+    cancelled.cancel(false);
+    assertThat(b.queueDepth()).isEqualTo(1);
+    // its queue slot is free again
+    CompletableFuture<List<Tensor>> another = b.submit(rows(3, 3));
+    gate.countDown();
+    assertThat(kept.get(30, TimeUnit.SECONDS).get(0).shape()).containsExactly(2, 2);
+    assertThat(another.get(30, TimeUnit.SECONDS).get(0).shape()).containsExactly(3, 2);
+    assertThat(batchRows).containsExactly(1L, 2L, 3L);
+  }
+
+  @Test
+  void theDeadlineTimerOfARequestIsGoneOnceTheRequestIsTaken() throws Exception {
+    CountDownLatch ran = new CountDownLatch(1);
+    // a timer service slow to schedule: a worker can take the request while its timer is being set
+    ScheduledThreadPoolExecutor slowTimers = new ScheduledThreadPoolExecutor(1) {
+      @Override
+      public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
+        try {
+          ran.await(300, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return super.schedule(command, delay, unit);
+      }
+    };
+    slowTimers.setRemoveOnCancelPolicy(true);
+    BatchExecutor counting = inputs -> {
+      List<Tensor> out = instance.run(inputs);
+      ran.countDown();
+      return out;
+    };
+    batcher = new DynamicBatcher("test", BatchPolicy.unbatched(10), List.of(counting), slowTimers, recording());
+    try {
+      assertThat(batcher.submit(withDeadline(rows(1, 1), Duration.ofHours(1))).get(30, TimeUnit.SECONDS))
+          .isNotEmpty();
+      // a timer left behind would hold the request until its deadline, an hour from now
+      await().atMost(Duration.ofSeconds(10)).until(() -> slowTimers.getQueue().isEmpty());
+    } finally {
+      slowTimers.shutdownNow();
     }
   }
 

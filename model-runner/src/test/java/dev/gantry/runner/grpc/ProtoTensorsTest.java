@@ -103,7 +103,8 @@ class ProtoTensorsTest {
     byte[] wire = WireMessages.wideVarints("m", "u", "UINT32", new long[] {1, 2},
         InferTensorContents.UINT_CONTENTS_FIELD_NUMBER, 7, (1L << 32) + 5);
     // protobuf alone keeps the low 32 bits: 4294967301 would become 5
-    assertThat(ModelInferRequest.parseFrom(wire).getInputs(0).getContents().getUintContentsList()).containsExactly(7, 5);
+    assertThat(ModelInferRequest.parseFrom(wire).getInputs(0).getContents().getUintContentsList())
+        .containsExactly(7, 5);
     InferenceException e = refusal(parsed(wire));
     assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_ARGUMENT);
     assertThat(e).hasMessageContaining("input 'u': value 4294967301 does not fit UINT32");
