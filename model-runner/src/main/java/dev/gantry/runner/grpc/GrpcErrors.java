@@ -20,9 +20,23 @@ public final class GrpcErrors {
     };
   }
 
-  /** Ends the call with the error's status and message. */
+  /**
+   * Longest grpc-message sent. Messages echo what callers sent (names, versions); unbounded, they
+   * could push the trailers past the peer's HTTP/2 header-list limit, and the stream would be reset
+   * instead of answered.
+   */
+  static final int MAX_MESSAGE_CHARS = 1024;
+
+  /** Ends the call with the error's status and message (cut to {@value #MAX_MESSAGE_CHARS} characters). */
   public static void fail(GrpcServerResponse<?, ?> response, Throwable error) {
     InferenceException e = InferenceException.of(error);
-    response.status(status(e.kind())).statusMessage(e.getMessage()).end();
+    response.status(status(e.kind())).statusMessage(bounded(e.getMessage())).end();
+  }
+
+  static String bounded(String message) {
+    if (message == null || message.length() <= MAX_MESSAGE_CHARS) {
+      return message;
+    }
+    return message.substring(0, MAX_MESSAGE_CHARS - 3) + "...";
   }
 }

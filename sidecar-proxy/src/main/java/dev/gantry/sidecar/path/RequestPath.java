@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * decoded call here.
  *
  * <ol>
+ *   <li>refuse model names and versions longer than any model has ({@value #MAX_NAME} characters);
  *   <li>shed load: beyond {@code maxInFlight} calls, refuse at once with RESOURCE_EXHAUSTED;
  *   <li>time out: the call's deadline is the caller's (gRPC {@code grpc-timeout}, to the
  *       nanosecond) or the sidecar's request timeout, whichever is shorter; when it passes the
@@ -30,6 +31,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Runs on the caller's event loop and never blocks.
  */
 public final class RequestPath {
+  /** Longest model name or version taken: no served model has a longer one, and errors echo them. */
+  static final int MAX_NAME = 256;
+
   private final RunnerConnection runner;
   private final RunnerHealth health;
   private final int maxInFlight;
@@ -44,6 +48,10 @@ public final class RequestPath {
   }
 
   public Future<ModelInferResponse> infer(InferenceCall call) {
+    if (call.model().length() > MAX_NAME || call.version().length() > MAX_NAME) {
+      return Future.failedFuture(SidecarException.invalid("model name and version may be at most " + MAX_NAME
+          + " characters; got " + call.model().length() + " and " + call.version().length()));
+    }
     if (inFlight.incrementAndGet() > maxInFlight) {
       inFlight.decrementAndGet();
       return Future.failedFuture(new SidecarException(ErrorKind.RESOURCE_EXHAUSTED,

@@ -40,6 +40,22 @@ class MlflowAdapterTest {
   }
 
   @Test
+  void aContentTypeWithAForeignCharsetOrUnknownParametersIs415AsInMlflowsScoringServer() {
+    String body = "{\"inputs\": [[12, 70.35, 844.2]]}";
+    Reply latin1 = stack.http().post("/invocations", "application/json; charset=latin-1", body);
+    assertThat(latin1.status()).isEqualTo(415);
+    assertThat(latin1.json().getString("error_code")).isEqualTo("BAD_REQUEST");
+    assertThat(latin1.json().getString("message")).contains("charset 'latin-1'");
+    Reply param = stack.http().post("/invocations", "application/json; format=pandas-split", body);
+    assertThat(param.status()).isEqualTo(415);
+    assertThat(param.json().getString("message")).contains("'format'");
+    Reply utf8 = stack.http().post("/invocations", "application/json; charset=UTF-8",
+        "{\"dataframe_records\": [{\"tenure\": 12, \"monthly_charges\": 70.35, \"total_charges\": 844.2,"
+            + " \"contract_type\": \"One year\", \"payment_method\": \"Mailed check\"}]}");
+    assertThat(utf8.status()).isEqualTo(200);
+  }
+
+  @Test
   void theIssueBodyAnswersChurnProbabilities() {
     Reply r = stack.http().postJson("/invocations", "{\"dataframe_records\": [{\"tenure\": 12, \"monthly_charges\":"
         + " 70.35, \"total_charges\": 844.20, \"contract_type\": \"Month-to-month\", \"payment_method\":"

@@ -28,6 +28,15 @@ class OpenInferenceRestAdapterTest {
        "outputs": [{"name": "probabilities"}]}""";
 
   @Test
+  void readinessOfAModelTheRunnerDoesNotKnowIs404AsInKServeAndMlServer() {
+    Reply unknown = stack.http().get("/v2/models/ghost/ready");
+    assertThat(unknown.status()).isEqualTo(404);
+    assertThat(unknown.json().getString("error")).contains("ghost");
+    assertThat(stack.http().get("/v2/models/churn-onnx/ready").status()).isEqualTo(200);
+    assertThat(stack.http().get("/v2/models/churn-onnx/versions/7/ready").status()).isEqualTo(404);
+  }
+
+  @Test
   void infersWithJsonTensorsIncludingStrings() {
     Reply r = stack.http().postJson("/v2/models/churn-onnx/infer", ONNX_BODY);
     assertThat(r.status()).isEqualTo(200);
