@@ -4,20 +4,15 @@ import static java.util.Objects.requireNonNull;
 
 import dev.gantry.proto.inference.GRPCInferenceServiceGrpcService;
 import dev.gantry.proto.inference.InferParameter;
-import dev.gantry.proto.inference.ModelInferRequest;
 import dev.gantry.proto.inference.ModelMetadataRequest;
 import dev.gantry.proto.inference.ModelMetadataResponse;
 import dev.gantry.proto.inference.ModelReadyResponse;
-import dev.gantry.proto.inference.ModelStreamInferResponse;
 import dev.gantry.proto.inference.RepositoryIndexResponse;
 import dev.gantry.proto.inference.RepositoryModelLoadResponse;
 import dev.gantry.proto.inference.RepositoryModelUnloadResponse;
 import dev.gantry.proto.inference.ServerLiveResponse;
 import dev.gantry.proto.inference.ServerMetadataResponse;
 import dev.gantry.proto.inference.ServerReadyResponse;
-import dev.gantry.runner.inference.Cancellation;
-import dev.gantry.runner.inference.InferResult;
-import dev.gantry.runner.inference.InferenceException;
 import dev.gantry.runner.inference.ModelSignature;
 import dev.gantry.runner.inference.TensorSpec;
 import dev.gantry.runner.lifecycle.IndexEntry;
@@ -26,13 +21,7 @@ import dev.gantry.runner.lifecycle.ServedVersion;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.server.GrpcServer;
-import io.vertx.grpc.server.GrpcServerRequest;
-import io.vertx.grpc.server.GrpcServerResponse;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code inference.GRPCInferenceService} on a Vert.x gRPC server. Handlers run on the event
@@ -46,10 +35,12 @@ public final class InferenceService {
 
   private final ModelManager models;
   private final String serverVersion;
+  private final InferCalls calls;
 
   public InferenceService(ModelManager models, String serverVersion) {
     this.models = requireNonNull(models, "models");
     this.serverVersion = requireNonNull(serverVersion, "serverVersion");
+    this.calls = new InferCalls(models);
   }
 
   /** Registers every method on the server. */
@@ -71,8 +62,8 @@ public final class InferenceService {
         GrpcErrors.fail(call.response(), e);
       }
     }));
-    server.callHandler(InferMethods.MODEL_INFER, this::modelInfer);
-    server.callHandler(InferMethods.MODEL_STREAM_INFER, this::modelStreamInfer);
+    server.callHandler(InferMethods.MODEL_INFER, calls::unary);
+    server.callHandler(InferMethods.MODEL_STREAM_INFER, calls::stream);
     server.callHandler(GRPCInferenceServiceGrpcService.RepositoryIndex, call -> call.handler(req ->
         // listing the repository reads the disk: off the event loop
         Vertx.currentContext().owner().executeBlocking(() -> {
@@ -141,72 +132,5 @@ public final class InferenceService {
       t.putParameters(p.getKey(), InferParameter.newBuilder().setStringParam(p.getValue()).build());
     }
     return t.build();
-  }
-
-  private void modelInfer(GrpcServerRequest<InferMessage, dev.gantry.proto.inference.ModelInferResponse> call) {
-    long deadline = deadlineOf(call);
-    call.handler(req -> {
-      Context context = Vertx.currentContext();
-      GrpcServerResponse<InferMessage, dev.gantry.proto.inference.ModelInferResponse> response = call.response();
-      infer(req, deadline).whenComplete((resp, e) -> context.runOnContext(x -> {
-        if (e != null) {
-          GrpcErrors.fail(response, e);
-        } else {
-          response.end(resp);
-        }
-      }));
-    });
-  }
-
-  /**
-   * Looks the model up, then decodes the request against its signature and runs it. Nothing is
-   * decoded for a model that is not served.
-   */
-  private CompletableFuture<dev.gantry.proto.inference.ModelInferResponse> infer(InferMessage message,
-      long deadline) {
-    if (message.malformed() != null) {
-      return CompletableFuture.failedFuture(InferenceException.invalid(message.malformed()));
-    }
-    ModelInferRequest req = message.request();
-    boolean raw = ProtoTensors.wantsRaw(req);
-    CompletableFuture<InferResult> result = models.infer(req.getModelName(), req.getModelVersion(),
-        (model, signature) -> ProtoTensors.decode(message, model, signature, deadline));
-    return Cancellation.propagate(result.thenApply(r -> ProtoTensors.encode(r, req.getId(), raw)), result);
-  }
-
-  /** One response per request, in completion order; the stream ends after the last one. */
-  private void modelStreamInfer(GrpcServerRequest<InferMessage, ModelStreamInferResponse> call) {
-    Context context = Vertx.currentContext();
-    long deadline = deadlineOf(call);
-    AtomicInteger pending = new AtomicInteger(1);
-    AtomicBoolean ended = new AtomicBoolean();
-    Runnable finishOne = () -> {
-      if (pending.decrementAndGet() == 0 && ended.compareAndSet(false, true)) {
-        call.response().end();
-      }
-    };
-    call.handler(req -> {
-      pending.incrementAndGet();
-      infer(req, deadline).whenComplete((resp, e) -> context.runOnContext(x -> {
-        ModelStreamInferResponse.Builder out = ModelStreamInferResponse.newBuilder();
-        if (e != null) {
-          InferenceException ie = InferenceException.of(e);
-          out.setErrorMessage(ie.kind() + ": " + ie.getMessage());
-        } else {
-          out.setInferResponse(resp);
-        }
-        if (!ended.get()) {
-          call.response().write(out.build());
-        }
-        finishOne.run();
-      }));
-    });
-    call.endHandler(v -> finishOne.run());
-    call.exceptionHandler(e -> ended.set(true));
-  }
-
-  private static long deadlineOf(GrpcServerRequest<?, ?> call) {
-    long timeoutMs = call.timeout();
-    return timeoutMs > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs) : 0;
   }
 }

@@ -3,7 +3,6 @@ package dev.gantry.runner.lifecycle;
 import static java.util.Objects.requireNonNull;
 
 import dev.gantry.runner.engine.EngineLoader;
-import dev.gantry.runner.inference.Cancellation;
 import dev.gantry.runner.inference.ErrorKind;
 import dev.gantry.runner.inference.InferRequest;
 import dev.gantry.runner.inference.InferResult;
@@ -199,7 +198,9 @@ public final class ModelManager implements AutoCloseable {
           v.release();
           return CompletableFuture.failedFuture(InferenceException.of(e));
         }
-        return Cancellation.propagate(result.whenComplete((r, e) -> v.release()), result);
+        // on the result itself: an action on a derived future is skipped when that one is cancelled
+        result.whenComplete((r, e) -> v.release());
+        return result;
       }
     }
     return CompletableFuture.failedFuture(InferenceException.unavailable("model '" + name + "' is being unloaded"));

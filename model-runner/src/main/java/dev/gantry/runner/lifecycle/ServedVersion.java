@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -215,6 +216,9 @@ public final class ServedVersion {
     }
     CompletableFuture<List<Tensor>> queued = batcher.submit(valid);
     return Cancellation.propagate(queued.handle((outputs, error) -> {
+      if (queued.isCancelled()) {
+        throw new CancellationException("cancelled by its caller"); // not a failure of the model
+      }
       if (error != null) {
         InferenceException e = InferenceException.of(error);
         metrics.failure(e.kind());

@@ -13,16 +13,15 @@ import dev.gantry.runner.ChurnRequests;
 import dev.gantry.runner.ChurnRequests.Row;
 import dev.gantry.runner.ModelRunner;
 import dev.gantry.runner.RunnerClient;
-import dev.gantry.runner.RunnerOptions;
-import dev.gantry.runner.TestModels;
+import dev.gantry.runner.RunnerExtension;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.grpc.common.GrpcStatus;
 import java.util.Collections;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -30,19 +29,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Every kind of bad request gets its status and a message naming what was wrong. */
 class BadInputTest {
   private static final Row ROW = new Row(12, 70.35f, 844.2f, "Month-to-month", "Electronic check");
+  @RegisterExtension
+  static final RunnerExtension RUNNER = RunnerExtension.onExamples("churn-onnx", "churn-torchscript");
   private static ModelRunner runner;
   private static RunnerClient client;
 
   @BeforeAll
   static void start() {
-    runner = ModelRunner.start(RunnerOptions.forRepository(TestModels.examples(), "churn-onnx", "churn-torchscript"));
-    client = new RunnerClient(runner.grpcPort());
-  }
-
-  @AfterAll
-  static void stop() {
-    client.close();
-    runner.close();
+    runner = RUNNER.runner();
+    client = RUNNER.client();
   }
 
   private static ModelInferRequest numeric() {

@@ -11,41 +11,34 @@ import dev.gantry.proto.inference.ModelInferRequest.InferInputTensor;
 import dev.gantry.proto.inference.ModelInferResponse;
 import dev.gantry.proto.inference.ModelMetadataRequest;
 import dev.gantry.runner.ChurnRequests;
-import dev.gantry.runner.ModelRunner;
 import dev.gantry.runner.RunnerClient;
-import dev.gantry.runner.RunnerOptions;
+import dev.gantry.runner.RunnerExtension;
 import dev.gantry.runner.TestModels;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Every datatype PyTorch takes, through real gRPC and real libtorch (a model that doubles each
  * input), in typed contents and in raw bytes; and an MLflow directory with an ONNX flavor.
  */
 class DatatypesTest {
-  @TempDir
-  static Path repo;
-  private static ModelRunner runner;
+  @RegisterExtension
+  static final RunnerExtension RUNNER = RunnerExtension.onRepository(repo -> {
+    TestModels.copyModel(TestModels.fixtures().resolve("dtypes"), repo, "dtypes");
+    TestModels.copyModel(TestModels.fixtures().resolve("churn-mlflow-onnx"), repo, "churn-mlflow-onnx");
+  });
+  private static Path repo;
   private static RunnerClient client;
 
   @BeforeAll
   static void start() {
-    TestModels.copyModel(TestModels.fixtures().resolve("dtypes"), repo, "dtypes");
-    TestModels.copyModel(TestModels.fixtures().resolve("churn-mlflow-onnx"), repo, "churn-mlflow-onnx");
-    runner = ModelRunner.start(RunnerOptions.forRepository(repo));
-    client = new RunnerClient(runner.grpcPort());
-  }
-
-  @AfterAll
-  static void stop() {
-    client.close();
-    runner.close();
+    repo = RUNNER.runner().models().repository().root();
+    client = RUNNER.client();
   }
 
   private static InferInputTensor.Builder tensor(String name, String type) {

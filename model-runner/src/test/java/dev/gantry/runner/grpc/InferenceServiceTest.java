@@ -22,7 +22,7 @@ import dev.gantry.runner.ChurnRequests;
 import dev.gantry.runner.ChurnRequests.Row;
 import dev.gantry.runner.ModelRunner;
 import dev.gantry.runner.RunnerClient;
-import dev.gantry.runner.RunnerOptions;
+import dev.gantry.runner.RunnerExtension;
 import dev.gantry.runner.TestModels;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
@@ -31,9 +31,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The runner over real gRPC sockets, on the example models, with real DJL inference. */
 class InferenceServiceTest {
@@ -42,19 +42,16 @@ class InferenceServiceTest {
   private static JsonNode expected;
   private static List<Row> rows;
 
+  @RegisterExtension
+  static final RunnerExtension RUNNER = RunnerExtension.onExamples();
+
   @BeforeAll
   static void start() {
-    runner = ModelRunner.start(RunnerOptions.forRepository(TestModels.examples()));
-    client = new RunnerClient(runner.grpcPort());
+    runner = RUNNER.runner();
+    client = RUNNER.client();
     expected = TestModels.expected();
     rows = new ArrayList<>();
     expected.get("samples").forEach(s -> rows.add(Row.of(s)));
-  }
-
-  @AfterAll
-  static void stop() {
-    client.close();
-    runner.close();
   }
 
   private static void assertProbabilities(float[] actual, JsonNode expectedRows) {
