@@ -33,8 +33,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Calls a client cancels give their queue slots back and are never run; a stream is read only as
- * fast as it is answered. The models here hold requests in their queues for 10 s unless a batch
+ * Calls that end before their answer: those a client cancels, or whose deadline passes, give their
+ * queue slots back and are never run; and a stream is read only as fast as it is answered. The models here hold requests in their queues for 10 s unless a batch
  * fills: "four" dispatches at 4 rows and holds 4 requests at most, "wide" dispatches at 64 rows.
  */
 class CancellationTest {
@@ -108,8 +108,44 @@ class CancellationTest {
         .tag("model", "four").summary();
     assertThat(batches.count()).as("one batch ran").isEqualTo(1);
     assertThat(batches.totalAmount()).as("of the four calls that were not cancelled").isEqualTo(4);
-    // no cancelled call still holds the version: unloading it drains at once
+    // no cancelled call still holds the version: unloading it drains at once (then it is back for others)
     runner.models().unload("four").get(30, TimeUnit.SECONDS);
+    runner.models().load("four").get(60, TimeUnit.SECONDS);
+  }
+
+  private RunnerClient.Outcome<ModelInferResponse> callWithTimeoutHeader(String model, String timeout)
+      throws Exception {
+    return grpc.request(address, GRPCInferenceServiceGrpcClient.ModelInfer).compose(req -> {
+      req.headers().set("grpc-timeout", timeout);
+      return req.end(ChurnRequests.numeric(model, List.of(ROW))).compose(v -> req.response());
+    }).compose(resp -> resp.last().transform(ar -> Future.succeededFuture(new RunnerClient.Outcome<>(
+        ar.succeeded() ? GrpcStatus.OK : resp.status(), String.valueOf(resp.statusMessage()),
+        ar.succeeded() ? ar.result() : null))))
+        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aTimeoutUnderOneMillisecondIsHonouredToTheNanosecond() throws Exception {
+    RunnerClient.Outcome<ModelInferResponse> nanos = callWithTimeoutHeader("mlp", "100n");
+    assertThat(nanos.status()).isEqualTo(GrpcStatus.DEADLINE_EXCEEDED);
+    assertThat(nanos.message()).contains("was not run");
+    // 500 us in a queue that holds requests for 10 s
+    RunnerClient.Outcome<ModelInferResponse> micros = callWithTimeoutHeader("four", "500u");
+    assertThat(micros.status()).isEqualTo(GrpcStatus.DEADLINE_EXCEEDED);
+    assertThat(micros.message()).contains("in the queue of model 'four'");
+    assertThat(queueDepth("four")).isZero();
+  }
+
+  @Test
+  void grpcTimeoutHeadersAreReadInTheirOwnUnits() {
+    assertThat(GrpcDeadlines.timeoutNanos("100n")).isEqualTo(100);
+    assertThat(GrpcDeadlines.timeoutNanos("500u")).isEqualTo(500_000);
+    assertThat(GrpcDeadlines.timeoutNanos("30S")).isEqualTo(30_000_000_000L);
+    assertThat(GrpcDeadlines.timeoutNanos("2H")).isEqualTo(7_200_000_000_000L);
+    assertThat(GrpcDeadlines.timeoutNanos("99999999H")).as("capped").isEqualTo(365L * 24 * 3600 * 1_000_000_000L);
+    assertThat(GrpcDeadlines.timeoutNanos("123456789n")).as("more than 8 digits").isEqualTo(-1);
+    assertThat(GrpcDeadlines.timeoutNanos("5x")).isEqualTo(-1);
+    assertThat(GrpcDeadlines.timeoutNanos(null)).isEqualTo(-1);
   }
 
   @Test
