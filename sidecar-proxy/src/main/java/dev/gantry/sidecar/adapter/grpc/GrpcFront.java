@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.gantry.proto.health.HealthCheckResponse;
 import dev.gantry.proto.health.HealthGrpcService;
 import dev.gantry.proto.inference.GRPCInferenceServiceGrpcService;
+import dev.gantry.proto.inference.ModelInferRequest;
 import dev.gantry.proto.inference.ModelInferResponse;
 import dev.gantry.proto.inference.ModelReadyResponse;
 import dev.gantry.proto.inference.ServerLiveResponse;
@@ -12,14 +13,19 @@ import dev.gantry.proto.inference.ServerMetadataResponse;
 import dev.gantry.proto.inference.ServerReadyResponse;
 import dev.gantry.sidecar.adapter.AdapterContext;
 import dev.gantry.sidecar.adapter.HttpSupport;
+import dev.gantry.sidecar.core.ErrorKind;
 import dev.gantry.sidecar.core.ForwardedHeaders;
 import dev.gantry.sidecar.core.InferenceCall;
 import dev.gantry.sidecar.core.SidecarException;
 import dev.gantry.sidecar.measure.Measurement;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.grpc.common.GrpcMessage;
 import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.MessageSizeOverflowException;
 import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import java.util.concurrent.TimeUnit;
 
@@ -72,24 +78,21 @@ public final class GrpcFront {
     server.callHandler(GRPCInferenceServiceGrpcService.ModelInfer, call -> {
       Measurement m = arriving;
       arriving = null;
-      call.handler(req -> {
-        String id = ForwardedHeaders.requestId(call.headers().get(HttpSupport.REQUEST_ID));
-        call.response().headers().set(HttpSupport.REQUEST_ID, id);
-        if (m != null) {
-          m.target(req.getModelName(), req.getModelVersion());
+      // Vert.x resets the stream of a message it cannot take, and the caller gets no status at all:
+      // these answer in gRPC's own terms instead
+      call.invalidMessageHandler(invalid -> refuse(call, m, invalid instanceof MessageSizeOverflowException
+          ? new SidecarException(ErrorKind.RESOURCE_EXHAUSTED, "the message is larger than the sidecar's limit"
+              + " (--max-body-bytes)")
+          : SidecarException.invalid("the ModelInferRequest could not be read: " + invalid.getMessage())));
+      call.messageHandler(message -> {
+        ModelInferRequest req;
+        try {
+          req = decode(message);
+        } catch (SidecarException e) {
+          refuse(call, m, e);
+          return;
         }
-        InferenceCall inference = new InferenceCall(PROTOCOL, req, id, timeoutNanos(call.headers().get("grpc-timeout")),
-            ctx.forwarded().select(id, k -> call.headers().get(k)), req.getSerializedSize());
-        Future<ModelInferResponse> result = ctx.path().infer(inference);
-        answer(call.response(), result.andThen(ar -> {
-          if (m != null) {
-            if (ar.succeeded()) {
-              m.answeredBy(ar.result().getModelVersion());
-            } else {
-              m.failed(SidecarException.of(ar.cause()).kind());
-            }
-          }
-        }));
+        infer(call, m, req);
       });
     });
     server.callHandler(GRPCInferenceServiceGrpcService.ModelMetadata, call -> call.handler(req ->
@@ -115,6 +118,60 @@ public final class GrpcFront {
       call.response().end(HealthCheckResponse.newBuilder().setStatus(ctx.health().ready()
           ? HealthCheckResponse.ServingStatus.SERVING : HealthCheckResponse.ServingStatus.NOT_SERVING).build());
     }));
+  }
+
+  private static void refuse(GrpcServerRequest<ModelInferRequest, ModelInferResponse> call, Measurement m,
+      SidecarException e) {
+    if (m != null) {
+      m.failed(e.kind());
+    }
+    answer(call.response(), Future.failedFuture(e));
+  }
+
+  private void infer(GrpcServerRequest<ModelInferRequest, ModelInferResponse> call, Measurement m,
+      ModelInferRequest req) {
+    String id = ForwardedHeaders.requestId(call.headers().get(HttpSupport.REQUEST_ID));
+    call.response().headers().set(HttpSupport.REQUEST_ID, id);
+    if (m != null) {
+      m.target(req.getModelName(), req.getModelVersion());
+    }
+    InferenceCall inference = new InferenceCall(PROTOCOL, req, id, timeoutNanos(call.headers().get("grpc-timeout")),
+        ctx.forwarded().select(id, k -> call.headers().get(k)), req.getSerializedSize());
+    answer(call.response(), ctx.path().infer(inference).andThen(ar -> {
+      if (m != null) {
+        if (ar.succeeded()) {
+          m.answeredBy(ar.result().getModelVersion());
+        } else {
+          m.failed(SidecarException.of(ar.cause()).kind());
+        }
+      }
+    }));
+  }
+
+  /** A ModelInferRequest from its gRPC message (identity or gzip), or INVALID_ARGUMENT saying why not. */
+  private ModelInferRequest decode(GrpcMessage message) {
+    Buffer payload = message.payload();
+    if ("gzip".equals(message.encoding())) {
+      try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(
+          new java.io.ByteArrayInputStream(payload.getBytes()))) {
+        byte[] plain = in.readNBytes(ctx.maxBodyBytes() + 1);
+        if (plain.length > ctx.maxBodyBytes()) {
+          throw new SidecarException(ErrorKind.RESOURCE_EXHAUSTED, "the decompressed message is larger than the"
+              + " sidecar's limit (--max-body-bytes)");
+        }
+        payload = Buffer.buffer(plain);
+      } catch (java.io.IOException e) {
+        throw SidecarException.invalid("the gzip-compressed message could not be decompressed: " + e.getMessage());
+      }
+    } else if (!"identity".equals(message.encoding())) {
+      throw SidecarException.invalid("message encoding '" + message.encoding() + "' is not supported; use identity"
+          + " or gzip");
+    }
+    try {
+      return ModelInferRequest.parseFrom(payload.getBytes());
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw SidecarException.invalid("the ModelInferRequest could not be decoded: " + e.getMessage());
+    }
   }
 
   /**
