@@ -103,28 +103,37 @@ public final class ModelManager implements AutoCloseable {
       }
       slot.wanted = false;
       slot.state = ModelState.UNLOADING;
+      long generation = ++slot.generation;
       Retiring old = new Retiring(slot.serving.values());
       slot.serving = Collections.emptyNavigableMap();
-      return old.retireAll().whenComplete((v, e) -> {
-        slot.state = ModelState.UNAVAILABLE;
-        slot.reason = "unloaded";
+      // back on the loader thread, and only if no load came since: a late drain must not overwrite it
+      return old.retireAll().handleAsync((v, e) -> {
+        if (slot.generation == generation) {
+          slot.state = ModelState.UNAVAILABLE;
+          slot.reason = "unloaded";
+        }
         LOG.info("event=model_unloaded model={}", name);
-      });
+        return (Void) null;
+      }, loaderThread);
     }, loaderThread).thenCompose(f -> f);
   }
 
   private List<ServedVersion> doLoad(String name) {
+    relist();
+    if (!knows(name)) {
+      // checked before the model's slot is touched: a made-up name must not flip readiness
+      forgetIfNothingServed(name);
+      InferenceException failure = InferenceException.notFound("unknown model '" + name + "': no folder with a"
+          + " config.yaml or MLmodel in " + repository.root());
+      LOG.error("event=model_load_failed model={} reason=\"{}\"", name, failure.getMessage());
+      throw failure;
+    }
     Slot slot = slots.computeIfAbsent(name, n -> new Slot());
+    slot.generation++;
     slot.wanted = true;
-    ModelState before = slot.state;
     slot.state = ModelState.LOADING;
     List<ServedVersion> started = new ArrayList<>();
     try {
-      relist();
-      if (!knows(name)) {
-        throw InferenceException.notFound("unknown model '" + name + "': no folder with a config.yaml or MLmodel in "
-            + repository.root());
-      }
       ModelDefinition def = repository.read(name);
       for (Map.Entry<Long, Path> v : def.versions().entrySet()) {
         started.add(ServedVersion.start(def.config(), v.getKey(), v.getValue(), loader, metrics, timers));
@@ -135,9 +144,6 @@ public final class ModelManager implements AutoCloseable {
       InferenceException failure = loadFailure(name, e);
       slot.reason = failure.getMessage();
       slot.state = slot.serving.isEmpty() ? ModelState.UNAVAILABLE : ModelState.READY;
-      if (before == ModelState.UNAVAILABLE && slot.serving.isEmpty() && failure.kind() == ErrorKind.NOT_FOUND) {
-        slots.remove(name, slot);
-      }
       LOG.error("event=model_load_failed model={} reason=\"{}\"", name, failure.getMessage(), e);
       throw failure;
     }
@@ -154,6 +160,14 @@ public final class ModelManager implements AutoCloseable {
           s.warmupTime().toMillis());
     }
     return started;
+  }
+
+  /** A model whose folder is gone and that serves nothing is no longer waited for. */
+  private void forgetIfNothingServed(String name) {
+    Slot slot = slots.get(name);
+    if (slot != null && slot.serving.isEmpty() && slot.state != ModelState.UNLOADING) {
+      slots.remove(name, slot);
+    }
   }
 
   private static InferenceException loadFailure(String name, Throwable e) {
@@ -318,6 +332,8 @@ public final class ModelManager implements AutoCloseable {
     volatile ModelState state = ModelState.UNAVAILABLE;
     volatile String reason = "";
     volatile boolean wanted;
+    /** Counts loads and unloads, so that a late unload completion can tell whether one came since. */
+    volatile long generation;
   }
 
   /** Versions retired together. */

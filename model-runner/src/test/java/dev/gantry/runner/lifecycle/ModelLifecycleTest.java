@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -180,6 +181,61 @@ class ModelLifecycleTest {
       await().atMost(Duration.ofSeconds(30)).until(() -> seen.contains(
           dev.gantry.proto.health.HealthCheckResponse.ServingStatus.NOT_SERVING));
       grpc.close().await();
+    }
+  }
+
+  @Test
+  void loadingMadeUpNamesNeverFlipsReadiness() throws Exception {
+    TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "mlp");
+    for (int i = 0; i < 2000; i++) {
+      // folders without a model: listing the repository takes a while, as a large one does
+      Files.createDirectory(repo.resolve("empty-" + i));
+    }
+    try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo))) {
+      AtomicBoolean watching = new AtomicBoolean(true);
+      AtomicInteger notReady = new AtomicInteger();
+      Thread probe = new Thread(() -> {
+        while (watching.get()) {
+          if (!runner.models().ready()) {
+            notReady.incrementAndGet();
+          }
+        }
+      });
+      probe.start();
+      for (int i = 0; i < 30; i++) {
+        Throwable e = runner.models().load("ghost-" + i).handle((v, error) -> error).get(30, TimeUnit.SECONDS);
+        assertThat(e).hasMessageContaining("unknown model 'ghost-" + i + "'");
+      }
+      watching.set(false);
+      probe.join();
+      assertThat(notReady.get()).as("readiness probes that saw false").isZero();
+    }
+  }
+
+  @Test
+  void anUnloadThatDrainsLateKeepsTheReasonOfALoadThatCameAfterIt() throws Exception {
+    // a lone request waits 2 s in the queue for company, holding the version while it is unloaded
+    Path model = TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "mlp",
+        "max_queue_delay_microseconds: 500", "max_queue_delay_microseconds: 2000000");
+    try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo));
+        RunnerClient client = new RunnerClient(runner.grpcPort())) {
+      var held = client.callAsync(GRPCInferenceServiceGrpcClient.ModelInfer,
+          ChurnRequests.numeric("mlp", List.of(ROW)), 0);
+      await().atMost(Duration.ofSeconds(30)).until(() -> runner.models().served("mlp").get(0).queueDepth() == 1);
+      var unloaded = runner.models().unload("mlp");
+      Files.writeString(model.resolve("config.yaml"), Files.readString(model.resolve("config.yaml"))
+          .replace("max_batch_size: 64", "max_batch_size: lots"));
+      Throwable loadFailure = runner.models().load("mlp").handle((v, e) -> e).get(30, TimeUnit.SECONDS);
+      assertThat(loadFailure).hasMessageContaining("max_batch_size");
+      assertThat(unloaded).as("the unload is still draining").isNotDone();
+
+      assertThat(held.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).status())
+          .isEqualTo(GrpcStatus.OK);
+      unloaded.get(30, TimeUnit.SECONDS);
+      assertThat(runner.models().index(false)).singleElement().satisfies(entry -> {
+        assertThat(entry.state()).isEqualTo(ModelState.UNAVAILABLE);
+        assertThat(entry.reason()).contains("max_batch_size").doesNotContain("unloaded");
+      });
     }
   }
 
