@@ -132,7 +132,8 @@ class CancellationTest {
     // 500 us in a queue that holds requests for 10 s
     RunnerClient.Outcome<ModelInferResponse> micros = callWithTimeoutHeader("four", "500u");
     assertThat(micros.status()).isEqualTo(GrpcStatus.DEADLINE_EXCEEDED);
-    assertThat(micros.message()).contains("in the queue of model 'four'");
+    // passed in the queue, or (on a busy machine) already before it: never run either way
+    assertThat(micros.message()).contains("deadline passed", "model 'four'", "the request was not run");
     assertThat(queueDepth("four")).isZero();
   }
 
