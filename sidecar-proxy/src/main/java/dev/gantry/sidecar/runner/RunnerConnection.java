@@ -141,9 +141,12 @@ public final class RunnerConnection {
     long deadline = System.nanoTime() + timeoutNanos;
     Promise<Resp> result = Promise.promise();
     AtomicReference<GrpcClientRequest<Req, Resp>> stream = new AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean expired = new java.util.concurrent.atomic.AtomicBoolean();
     long timer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)), id -> {
       if (!result.future().isComplete()) {
-        // cancel first: failing the promise runs the caller's continuations, which answer the client
+        // cancel first: failing the promise runs the caller's continuations, which answer the client; the
+        // cancellation's own failure, if it comes back first, is reported as the deadline it is
+        expired.set(true);
         cancel(stream.get());
         result.tryFail(deadlinePassed(timeoutNanos));
       }
@@ -181,6 +184,8 @@ public final class RunnerConnection {
             vertx.cancelTimer(timer);
             if (ar.succeeded()) {
               result.tryComplete(ar.result());
+            } else if (expired.get()) {
+              result.tryFail(deadlinePassed(timeoutNanos));
             } else {
               result.tryFail(ar.cause() instanceof SidecarException ? ar.cause() : broken(ar.cause()));
             }

@@ -65,6 +65,29 @@ class RunnerLinkTest {
   }
 
   @Test
+  void callsUpToTheInFlightLimitReachTheRunnerAtOnceAndNoneIsSentAfterItsDeadline() throws Exception {
+    sidecar.close();
+    // 250 held calls: more than one HTTP/2 connection's 100 streams
+    sidecar = Sidecar.start(SidecarConfig.forRunner(upstream.port(), "m").withLimits(1 << 20, 3000, 300));
+    await().atMost(Duration.ofSeconds(20)).until(() -> sidecar.health().ready());
+    upstream.hold = true;
+    java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+        .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+    List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>> calls =
+        java.util.stream.IntStream.range(0, 250).mapToObj(i -> client.sendAsync(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + sidecar.port() + "/v2/models/m/infer"))
+            .header("content-type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(V2_BODY))
+            .build(), java.net.http.HttpResponse.BodyHandlers.ofString())).toList();
+    await().atMost(Duration.ofSeconds(20)).until(() -> upstream.inferRequests.size() == 250);
+    for (var call : calls) {
+      var reply = call.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(reply.statusCode()).as(reply.body()).isEqualTo(504);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> upstream.cancelled.get() == 250);
+    assertThat(upstream.inferRequests).hasSize(250);
+  }
+
+  @Test
   void aSubMillisecondGrpcDeadlineIsHonouredNotReplacedByTheDefault() {
     upstream.hold = true;
     try (GrpcCalls grpc = new GrpcCalls(sidecar.port())) {
