@@ -151,6 +151,7 @@ public final class ModelManager implements AutoCloseable {
     started.forEach(s -> fresh.put(s.version(), s));
     Retiring old = new Retiring(slot.serving.values());
     slot.serving = Collections.unmodifiableNavigableMap(fresh);
+    started.forEach(ServedVersion::activate);
     slot.state = ModelState.READY;
     slot.reason = "";
     old.retireAll();

@@ -85,12 +85,11 @@ public final class ServedVersion {
       for (LoadedModel.Instance instance : instances) {
         executors.add(instance::run);
       }
-      DynamicBatcher[] holder = new DynamicBatcher[1];
-      VersionMetrics metrics = runnerMetrics.version(config.name(), Long.toString(version),
-          () -> holder[0] == null ? 0 : holder[0].queueDepth());
       Duration loadTime = Duration.ofNanos(t1 - t0);
       Duration warmupTime = Duration.ofNanos(t2 - t1);
-      runnerMetrics.loaded(config.name(), Long.toString(version), loadTime.plus(warmupTime));
+      DynamicBatcher[] holder = new DynamicBatcher[1];
+      VersionMetrics metrics = runnerMetrics.version(config.name(), Long.toString(version),
+          () -> holder[0] == null ? 0 : holder[0].queueDepth(), loadTime.plus(warmupTime));
       // last: once its workers run, nothing above may fail and leave them behind
       holder[0] = new DynamicBatcher(label, policy, executors, timers, metrics);
       return new ServedVersion(config.name(), version, config, loaded, instances, holder[0], metrics, loadTime,
@@ -183,6 +182,11 @@ public final class ServedVersion {
   /** Why this version cannot serve, when {@link #canServe()} is false. */
   public String failure() {
     return batcher.failure().orElse("");
+  }
+
+  /** This version now serves: its gauges take over from the version it replaces. */
+  void activate() {
+    metrics.activate();
   }
 
   boolean tryAcquire() {

@@ -27,6 +27,7 @@ public final class RunnerMetrics implements AutoCloseable {
   private final MeterRegistry registry;
   private final JvmGcMetrics gc = new JvmGcMetrics();
   private final Map<String, AtomicReference<IntSupplier>> queueDepths = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> loadNanos = new ConcurrentHashMap<>();
 
   public RunnerMetrics(MeterRegistry registry) {
     this.registry = requireNonNull(registry, "registry");
@@ -42,9 +43,17 @@ public final class RunnerMetrics implements AutoCloseable {
     return registry;
   }
 
-  /** Meters of one model version; its queue-depth gauge reads {@code queueDepth}. */
-  public VersionMetrics version(String model, String version, IntSupplier queueDepth) {
-    AtomicReference<IntSupplier> source = queueDepths.computeIfAbsent(model + "\u0000" + version, k -> {
+  /**
+   * Meters of one model version. Its queue-depth and load-duration gauges keep reading the
+   * version that serves until this one is {@linkplain VersionMetrics#activate() activated}: a
+   * version that is started but never served (a reload that fails part-way) does not take them over.
+   *
+   * @param queueDepth reads the version's queue
+   * @param loadTime how long the version took to load and warm up
+   */
+  public VersionMetrics version(String model, String version, IntSupplier queueDepth, Duration loadTime) {
+    String key = model + "\u0000" + version;
+    AtomicReference<IntSupplier> depth = queueDepths.computeIfAbsent(key, k -> {
       AtomicReference<IntSupplier> ref = new AtomicReference<>(() -> 0);
       Gauge.builder(PREFIX + "queue.depth", ref, r -> r.get().getAsInt())
           .description("Requests waiting in the batcher queue")
@@ -53,19 +62,17 @@ public final class RunnerMetrics implements AutoCloseable {
           .register(registry);
       return ref;
     });
-    source.set(queueDepth);
-    return new VersionMetrics(registry, model, version, source, queueDepth);
-  }
-
-  /** Records how long a model version took to load and warm up. */
-  public void loaded(String model, String version, Duration loadTime) {
-    AtomicLong nanos = new AtomicLong(loadTime.toNanos());
-    Gauge.builder(PREFIX + "model.load.duration", nanos, n -> n.get() / 1e9)
-        .description("Time the model version took to load and warm up")
-        .baseUnit("seconds")
-        .tags("model", model, "version", version)
-        .strongReference(true)
-        .register(registry);
+    AtomicLong load = loadNanos.computeIfAbsent(key, k -> {
+      AtomicLong nanos = new AtomicLong();
+      Gauge.builder(PREFIX + "model.load.duration", nanos, n -> n.get() / 1e9)
+          .description("Time the serving model version took to load and warm up")
+          .baseUnit("seconds")
+          .tags("model", model, "version", version)
+          .strongReference(true)
+          .register(registry);
+      return nanos;
+    });
+    return new VersionMetrics(registry, model, version, depth, queueDepth, load, loadTime);
   }
 
   @Override

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntSupplier;
 
@@ -31,9 +32,11 @@ public final class VersionMetrics implements BatchListener {
   private final DistributionSummary batchSize;
   private final AtomicReference<IntSupplier> depthSource;
   private final IntSupplier depth;
+  private final AtomicLong loadNanos;
+  private final Duration loadTime;
 
   VersionMetrics(MeterRegistry registry, String model, String version, AtomicReference<IntSupplier> depthSource,
-      IntSupplier depth) {
+      IntSupplier depth, AtomicLong loadNanos, Duration loadTime) {
     this.tags = Tags.of("model", model, "version", version);
     this.success = Counter.builder(RunnerMetrics.PREFIX + "request.success")
         .description("Inference requests that succeeded").tags(tags).register(registry);
@@ -53,6 +56,14 @@ public final class VersionMetrics implements BatchListener {
         .serviceLevelObjectives(BATCH_BUCKETS).register(registry);
     this.depthSource = depthSource;
     this.depth = depth;
+    this.loadNanos = loadNanos;
+    this.loadTime = loadTime;
+  }
+
+  /** This version now serves: the queue-depth gauge reads its batcher, the load gauge its load time. */
+  public void activate() {
+    depthSource.set(depth);
+    loadNanos.set(loadTime.toNanos());
   }
 
   public void success() {

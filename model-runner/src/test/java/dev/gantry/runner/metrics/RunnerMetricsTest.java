@@ -1,6 +1,8 @@
 package dev.gantry.runner.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
 
 import dev.gantry.proto.inference.GRPCInferenceServiceGrpcClient;
 import dev.gantry.runner.ChurnRequests;
@@ -9,15 +11,21 @@ import dev.gantry.runner.ModelRunner;
 import dev.gantry.runner.RunnerClient;
 import dev.gantry.runner.RunnerOptions;
 import dev.gantry.runner.TestModels;
+import dev.gantry.runner.lifecycle.ServedVersion;
 import io.vertx.grpc.common.GrpcStatus;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Scrapes the runner's /metrics over HTTP after real traffic and checks what it counted. */
 class RunnerMetricsTest {
@@ -68,6 +76,42 @@ class RunnerMetricsTest {
       assertThat(value(after, "gantry_runner_queue_depth" + tags)).isZero();
       assertThat(value(after, "gantry_runner_model_load_duration_seconds" + tags)).isPositive();
       assertThat(after).contains("jvm_memory_used_bytes", "jvm_threads_live_threads", "process_uptime_seconds");
+    }
+  }
+
+  @Test
+  void theLoadDurationGaugeFollowsTheLatestLoad(@TempDir Path repo) throws Exception {
+    TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "mlp");
+    try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo))) {
+      String series = "gantry_runner_model_load_duration_seconds{model=\"mlp\",version=\"1\"}";
+      double first = value(scrape(runner.metricsPort()), series);
+      List<ServedVersion> reloaded = runner.models().load("mlp").get(60, TimeUnit.SECONDS);
+      Duration second = reloaded.get(0).loadTime().plus(reloaded.get(0).warmupTime());
+      double scraped = value(scrape(runner.metricsPort()), series);
+      assertThat(scraped).isNotEqualTo(first).isEqualTo(second.toNanos() / 1e9, within(1e-9));
+    }
+  }
+
+  @Test
+  void theQueueDepthGaugeReadsTheServingBatcherAfterAReloadFailsPartWay(@TempDir Path repo) throws Exception {
+    // two versions; a lone request waits 2 s in the queue for company
+    Path model = TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "mlp",
+        "max_queue_delay_microseconds: 500", "max_queue_delay_microseconds: 2000000",
+        "warmup:", "version_policy: {all: true}\nwarmup:");
+    TestModels.copyModel(model.resolve("1"), model, "2");
+    try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo));
+        RunnerClient client = new RunnerClient(runner.grpcPort())) {
+      // version 2's file breaks: a reload starts version 1 afresh, fails on 2 and keeps the old ones
+      Files.write(model.resolve("2").resolve("model.pt"), new byte[] {1, 2, 3});
+      assertThat(runner.models().load("mlp").handle((v, e) -> e).get(60, TimeUnit.SECONDS)).isNotNull();
+      var held = client.callAsync(GRPCInferenceServiceGrpcClient.ModelInfer,
+          ChurnRequests.numeric("mlp", List.of(ROW)).toBuilder().setModelVersion("1").build(), 0);
+      ServedVersion serving = runner.models().served("mlp").get(0);
+      await().atMost(Duration.ofSeconds(30)).until(() -> serving.queueDepth() == 1);
+      assertThat(value(scrape(runner.metricsPort()), "gantry_runner_queue_depth{model=\"mlp\",version=\"1\"}"))
+          .isEqualTo(1);
+      assertThat(held.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).status())
+          .isEqualTo(GrpcStatus.OK);
     }
   }
 }
