@@ -146,7 +146,10 @@ public record SidecarConfig(String host, int port, String runnerHost, int runner
         throw new IllegalArgumentException(file + ": 'sidecar." + e.getKey() + "' is not a known setting; fix: use"
             + " one of " + KEYS.keySet());
       }
-      values.put(e.getKey(), e.getValue().asText());
+      JsonNode value = e.getValue();
+      // a YAML list (forward_headers: [x-tenant, x-user]) is the same as its comma-separated form
+      values.put(e.getKey(), value.isArray() ? String.join(",", java.util.stream.StreamSupport.stream(
+          value.spliterator(), false).map(JsonNode::asText).toList()) : value.asText());
       source.put(e.getKey(), file + " 'sidecar." + e.getKey() + "'");
     }
   }

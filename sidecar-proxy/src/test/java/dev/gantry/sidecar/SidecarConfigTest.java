@@ -30,6 +30,20 @@ class SidecarConfigTest {
   }
 
   @Test
+  void forwardedHeadersComeAsAYamlListOrCommaSeparatedAndBadNamesAreRefused() throws Exception {
+    Path file = dir.resolve("gantry.yaml");
+    Files.writeString(file, "sidecar:\n  forward_headers: [X-Tenant, x-user]\n  shutdown_grace_ms: 7000\n");
+    SidecarConfig c = SidecarConfig.parse(new String[] {"--config", file.toString()}, Map.of());
+    assertThat(c.forwardHeaders()).containsExactly("x-tenant", "x-user");
+    assertThat(c.shutdownGraceMs()).isEqualTo(7000);
+    assertThat(SidecarConfig.parse(new String[] {"--forward-headers", "a,b"}, Map.of()).forwardHeaders())
+        .containsExactly("a", "b");
+    assertThatThrownBy(() -> SidecarConfig.parse(new String[] {"--forward-headers", "grpc-timeout"}, Map.of()))
+        .hasMessageContaining("'grpc-timeout' is not a header name that can be passed on");
+    assertThat(SidecarConfig.parse(new String[0], Map.of()).runnerKeepaliveMs()).isEqualTo(5000);
+  }
+
+  @Test
   void mistakesNameTheSettingAndWhereItCameFrom() throws Exception {
     assertThatThrownBy(() -> SidecarConfig.parse(new String[] {"--prot", "1"}, Map.of()))
         .hasMessageContaining("unknown flag --prot").hasMessageContaining("--port");
