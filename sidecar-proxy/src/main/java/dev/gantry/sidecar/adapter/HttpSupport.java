@@ -9,6 +9,7 @@ import dev.gantry.sidecar.core.SidecarException;
 import dev.gantry.sidecar.measure.Measure;
 import dev.gantry.sidecar.measure.Measurement;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
@@ -124,7 +125,8 @@ public final class HttpSupport {
     }
     long bytes = ctx.body() == null || ctx.body().buffer() == null ? 0 : ctx.body().length();
     return new InferenceCall(protocol, request, id, 0,
-        forwarded.select(id, h -> ctx.request().getHeader(h)), bytes);
+        forwarded.select(id, h -> ctx.request().getHeader(h)), bytes,
+        m == null ? Promise.<Void>promise().future() : m.abandoned());
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.gantry.sidecar.core;
 import static java.util.Objects.requireNonNull;
 
 import dev.gantry.proto.inference.ModelInferRequest;
+import io.vertx.core.Future;
 import java.util.Map;
 
 /**
@@ -15,10 +16,12 @@ import java.util.Map;
  * @param timeoutNanos how long the caller may wait; 0 for the sidecar's default
  * @param metadata headers passed through to the runner (trace context and the like)
  * @param inputBytes size of the payload the caller sent
+ * @param abandoned completes if the caller goes away before it is answered (the call is then cancelled)
  */
 public record InferenceCall(String protocol, ModelInferRequest request, String requestId, long timeoutNanos,
-    Map<String, String> metadata, long inputBytes) {
+    Map<String, String> metadata, long inputBytes, Future<Void> abandoned) {
   public InferenceCall {
+    requireNonNull(abandoned, "abandoned");
     requireNonNull(protocol, "protocol");
     requireNonNull(request, "request");
     requireNonNull(requestId, "requestId");
@@ -27,7 +30,7 @@ public record InferenceCall(String protocol, ModelInferRequest request, String r
 
   /** This call with another deadline. */
   public InferenceCall withTimeoutNanos(long nanos) {
-    return new InferenceCall(protocol, request, requestId, nanos, metadata, inputBytes);
+    return new InferenceCall(protocol, request, requestId, nanos, metadata, inputBytes, abandoned);
   }
 
   public String model() {

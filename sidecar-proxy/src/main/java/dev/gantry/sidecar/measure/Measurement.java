@@ -1,6 +1,8 @@
 package dev.gantry.sidecar.measure;
 
 import dev.gantry.sidecar.core.ErrorKind;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -19,6 +21,7 @@ public final class Measurement {
   private volatile String answeredVersion;
   private volatile ErrorKind error;
   private volatile AtomicInteger active;
+  private final Promise<Void> abandoned = Promise.promise();
 
   Measurement(ProxyMetrics metrics, String protocol) {
     this.metrics = metrics;
@@ -56,11 +59,19 @@ public final class Measurement {
       gauge.decrementAndGet();
     }
     long nanos = System.nanoTime() - startNanos;
+    if (!ok && fallback == ErrorKind.CANCELLED && error == null) {
+      abandoned.tryComplete();
+    }
     if (ok && error == null) {
       metrics.succeeded(model, answeredVersion == null ? version : answeredVersion, protocol, nanos, inputBytes);
     } else {
       metrics.failed(model, version, protocol, nanos, inputBytes, error != null ? error : fallback);
     }
+  }
+
+  /** Completes if the client goes away before it is answered. */
+  public Future<Void> abandoned() {
+    return abandoned.future();
   }
 
   public String protocol() {

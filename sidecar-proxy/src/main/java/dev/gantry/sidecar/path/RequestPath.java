@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>time out: the call's deadline is the caller's (gRPC {@code grpc-timeout}, to the
  *       nanosecond) or the sidecar's request timeout, whichever is shorter; when it passes the
  *       caller gets DEADLINE_EXCEEDED and the call to the runner is cancelled;
- *   <li>forward to the runner with the time that is left. Only a runner that cannot be connected
+ *   <li>forward to the runner with the time that is left; a caller that goes away cancels its call. Only a runner that cannot be connected
  *       to drops readiness; a call that fails on its own (a reset stream, a refused header) fails
  *       that call alone.
  * </ol>
@@ -59,7 +59,7 @@ public final class RequestPath {
     }
     long timeoutNanos = call.timeoutNanos() > 0 ? Math.min(call.timeoutNanos(), defaultTimeoutNanos)
         : defaultTimeoutNanos;
-    return runner.infer(call.request(), timeoutNanos, call.metadata())
+    return runner.infer(call.request(), timeoutNanos, call.metadata(), call.abandoned())
         .recover(e -> Future.failedFuture(explain(call, timeoutNanos, e)))
         .andThen(ar -> inFlight.decrementAndGet());
   }

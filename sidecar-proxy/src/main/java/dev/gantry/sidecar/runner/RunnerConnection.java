@@ -106,25 +106,29 @@ public final class RunnerConnection {
     this.deadPeerListener = requireNonNull(listener, "listener");
   }
 
-  /** ModelInfer with a deadline {@code timeoutNanos} from now. */
-  public Future<ModelInferResponse> infer(ModelInferRequest request, long timeoutNanos, Map<String, String> metadata) {
-    return call(GRPCInferenceServiceGrpcClient.ModelInfer, request, timeoutNanos, metadata);
+  /**
+   * ModelInfer with a deadline {@code timeoutNanos} from now; cancelled (and failed with CANCELLED)
+   * when {@code abandoned} completes first.
+   */
+  public Future<ModelInferResponse> infer(ModelInferRequest request, long timeoutNanos, Map<String, String> metadata,
+      Future<Void> abandoned) {
+    return call(GRPCInferenceServiceGrpcClient.ModelInfer, request, timeoutNanos, metadata, abandoned);
   }
 
   public Future<ModelMetadataResponse> metadata(String model, String version, long timeoutNanos) {
     return call(GRPCInferenceServiceGrpcClient.ModelMetadata,
-        ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build(), timeoutNanos, Map.of());
+        ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build(), timeoutNanos, Map.of(), null);
   }
 
   public Future<Boolean> serverReady(long timeoutMs) {
     return call(GRPCInferenceServiceGrpcClient.ServerReady, ServerReadyRequest.getDefaultInstance(),
-        TimeUnit.MILLISECONDS.toNanos(timeoutMs), Map.of()).map(r -> r.getReady());
+        TimeUnit.MILLISECONDS.toNanos(timeoutMs), Map.of(), null).map(r -> r.getReady());
   }
 
   /** The versions the runner serves now, by model name. */
   public Future<Map<String, Set<String>>> servedVersions() {
     return call(GRPCInferenceServiceGrpcClient.RepositoryIndex, RepositoryIndexRequest.newBuilder().setReady(true)
-        .build(), CONTROL_TIMEOUT_NANOS, Map.of())
+        .build(), CONTROL_TIMEOUT_NANOS, Map.of(), null)
         .map(r -> r.getModelsList().stream().filter(m -> !m.getVersion().isEmpty()).collect(Collectors.groupingBy(
             m -> m.getName(), Collectors.mapping(m -> m.getVersion(), Collectors.toCollection(TreeSet::new)))))
         .map(Map::copyOf);
@@ -132,12 +136,12 @@ public final class RunnerConnection {
 
   public Future<Boolean> modelReady(String model, String version) {
     return call(GRPCInferenceServiceGrpcClient.ModelReady,
-        ModelReadyRequest.newBuilder().setName(model).setVersion(version).build(), CONTROL_TIMEOUT_NANOS, Map.of())
+        ModelReadyRequest.newBuilder().setName(model).setVersion(version).build(), CONTROL_TIMEOUT_NANOS, Map.of(), null)
         .map(r -> r.getReady());
   }
 
   private <Req, Resp> Future<Resp> call(ServiceMethod<Resp, Req> method, Req message, long timeoutNanos,
-      Map<String, String> metadata) {
+      Map<String, String> metadata, Future<Void> abandoned) {
     long deadline = System.nanoTime() + timeoutNanos;
     Promise<Resp> result = Promise.promise();
     AtomicReference<GrpcClientRequest<Req, Resp>> stream = new AtomicReference<>();
@@ -151,6 +155,15 @@ public final class RunnerConnection {
         result.tryFail(deadlinePassed(timeoutNanos));
       }
     });
+    if (abandoned != null) {
+      abandoned.onComplete(v -> {
+        if (!result.future().isComplete()) {
+          vertx.cancelTimer(timer);
+          cancel(stream.get());
+          result.tryFail(new SidecarException(ErrorKind.CANCELLED, "the caller went away"));
+        }
+      });
+    }
     client.request(address, method).onComplete(opened -> {
       if (opened.failed()) {
         vertx.cancelTimer(timer);

@@ -88,6 +88,31 @@ class RunnerLinkTest {
   }
 
   @Test
+  void aCallerThatCancelsCancelsItsCallAtTheRunnerAndIsCountedAsCancelled() {
+    sidecar.close();
+    sidecar = Sidecar.start(SidecarConfig.forRunner(upstream.port(), "m").withLimits(1 << 20, 30_000, 16));
+    http = new Http(sidecar.port());
+    await().atMost(Duration.ofSeconds(20)).until(() -> sidecar.health().ready());
+    upstream.hold = true;
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      io.vertx.grpc.client.GrpcClient client = io.vertx.grpc.client.GrpcClient.client(vertx);
+      var call = client.request(io.vertx.core.net.SocketAddress.inetSocketAddress(sidecar.port(), "127.0.0.1"),
+          GRPCInferenceServiceGrpcClient.ModelInfer).await();
+      call.end(request());
+      await().atMost(Duration.ofSeconds(10)).until(() -> upstream.inferRequests.size() == 1);
+      call.cancel();
+      // long before the 30 s timeout would have cancelled it
+      await().atMost(Duration.ofSeconds(5)).until(() -> upstream.cancelled.get() == 1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> sidecar.path().inFlight() == 0);
+      await().atMost(Duration.ofSeconds(10)).until(() -> http.get("/metrics").body().contains(
+          "model_prediction_errors_total{error_type=\"cancelled\",model=\"m\",protocol=\"grpc\",version=\"\"} 1.0"));
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  @Test
   void aSubMillisecondGrpcDeadlineIsHonouredNotReplacedByTheDefault() {
     upstream.hold = true;
     try (GrpcCalls grpc = new GrpcCalls(sidecar.port())) {

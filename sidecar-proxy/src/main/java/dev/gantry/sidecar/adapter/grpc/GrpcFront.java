@@ -136,7 +136,8 @@ public final class GrpcFront {
       m.target(req.getModelName(), req.getModelVersion());
     }
     InferenceCall inference = new InferenceCall(PROTOCOL, req, id, timeoutNanos(call.headers().get("grpc-timeout")),
-        ctx.forwarded().select(id, k -> call.headers().get(k)), req.getSerializedSize());
+        ctx.forwarded().select(id, k -> call.headers().get(k)), req.getSerializedSize(),
+        m == null ? io.vertx.core.Promise.<Void>promise().future() : m.abandoned());
     answer(call.response(), ctx.path().infer(inference).andThen(ar -> {
       if (m != null) {
         if (ar.succeeded()) {
