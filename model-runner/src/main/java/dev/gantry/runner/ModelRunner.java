@@ -3,6 +3,7 @@ package dev.gantry.runner;
 import static java.util.Objects.requireNonNull;
 
 import dev.gantry.runner.engine.ModelLoader;
+import dev.gantry.runner.grpc.GrpcConnections;
 import dev.gantry.runner.grpc.HealthService;
 import dev.gantry.runner.grpc.InferenceService;
 import dev.gantry.runner.lifecycle.ModelManager;
@@ -16,6 +17,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -38,16 +40,20 @@ public final class ModelRunner implements AutoCloseable {
   private final RunnerMetrics metrics;
   private final ModelManager models;
   private final HttpServer grpcServer;
+  private final GrpcConnections connections;
   private final HttpServer metricsServer;
+  private final Duration shutdownGrace;
 
   private ModelRunner(Vertx vertx, ScheduledThreadPoolExecutor timers, RunnerMetrics metrics, ModelManager models,
-      HttpServer grpcServer, HttpServer metricsServer) {
+      HttpServer grpcServer, GrpcConnections connections, HttpServer metricsServer, Duration shutdownGrace) {
     this.vertx = vertx;
     this.timers = timers;
     this.metrics = metrics;
     this.models = models;
     this.grpcServer = grpcServer;
+    this.connections = connections;
     this.metricsServer = metricsServer;
+    this.shutdownGrace = shutdownGrace;
   }
 
   /** Starts the runner and loads its start-up models; blocks until done. */
@@ -82,12 +88,14 @@ public final class ModelRunner implements AutoCloseable {
     ModelManager models = new ModelManager(repository, new ModelLoader(options.engineThreads()), metrics, timers);
     Vertx vertx = Vertx.vertx();
     try {
+      GrpcConnections connections = new GrpcConnections();
       GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(options.maxMessageBytes()));
       new InferenceService(models, VERSION).bind(grpc);
       new HealthService(models).bind(vertx, grpc);
       HttpServer grpcHttp = vertx.createHttpServer(new HttpServerOptions()
               .setHost(options.host()).setPort(options.grpcPort()).setHttp2ClearTextEnabled(true))
-          .requestHandler(grpc);
+          .requestHandler(grpc)
+          .connectionHandler(connections::track);
       HttpServer metricsHttp = vertx.createHttpServer(new HttpServerOptions()
               .setHost(options.host()).setPort(options.metricsPort()))
           .requestHandler(req -> {
@@ -105,7 +113,8 @@ public final class ModelRunner implements AutoCloseable {
           });
       grpcHttp.listen().await();
       metricsHttp.listen().await();
-      ModelRunner runner = new ModelRunner(vertx, timers, metrics, models, grpcHttp, metricsHttp);
+      ModelRunner runner = new ModelRunner(vertx, timers, metrics, models, grpcHttp, connections, metricsHttp,
+          Duration.ofMillis(options.shutdownGraceMs()));
       runner.loadAtStart(toLoad);
       return runner;
     } catch (RuntimeException e) {
@@ -161,14 +170,47 @@ public final class ModelRunner implements AutoCloseable {
     return metrics;
   }
 
-  /** Stops taking calls, lets in-flight requests finish, unloads models and frees everything. */
+  /** {@link #shutdown(Duration)} with the configured grace period ({@code --shutdown-grace-ms}). */
   @Override
   public void close() {
-    grpcServer.close().await();
-    metricsServer.close().await();
-    models.close();
+    shutdown(shutdownGrace);
+  }
+
+  /**
+   * Drains and stops, within {@code grace}:
+   * <ol>
+   *   <li>readiness turns false at once: gRPC health NOT_SERVING (open Watch calls hear it, then
+   *       end with UNAVAILABLE), ServerReady and ModelReady false;
+   *   <li>every gRPC connection gets an HTTP/2 GOAWAY (last stream 2^31-1, NO_ERROR): clients open
+   *       no new streams there, and calls already sent (and the requests they queued) run to
+   *       their answers; the server stops listening, so new connections are refused;
+   *   <li>when the last call is answered, or when the grace period ends (connections are then
+   *       closed and what they still waited for is cancelled), the models are unloaded, waiting
+   *       only for what is left of the grace period, and everything is freed.
+   * </ol>
+   */
+  public void shutdown(Duration grace) {
+    long deadline = System.nanoTime() + grace.toNanos();
+    models.stopServing();
+    LOG.info("event=runner_draining grace_ms={}", grace.toMillis());
+    connections.announceShutdown();
+    boolean grpcStopped = awaitQuietly(grpcServer.shutdown(grace.toMillis(), TimeUnit.MILLISECONDS));
+    awaitQuietly(metricsServer.close());
+    boolean unloaded = models.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     vertx.close().await();
     timers.shutdownNow();
     metrics.close();
+    LOG.info("event=runner_drained grpc_stopped={} models_unloaded={} shutdown_ms={}", grpcStopped, unloaded,
+        TimeUnit.NANOSECONDS.toMillis(grace.toNanos() - (deadline - System.nanoTime())));
+  }
+
+  private static boolean awaitQuietly(io.vertx.core.Future<Void> f) {
+    try {
+      f.await();
+      return true;
+    } catch (RuntimeException e) {
+      LOG.warn("event=runner_shutdown_step_failed reason=\"{}\"", e.toString());
+      return false;
+    }
   }
 }

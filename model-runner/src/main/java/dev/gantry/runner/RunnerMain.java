@@ -35,8 +35,9 @@ public final class RunnerMain {
       return;
     }
     CountDownLatch stopped = new CountDownLatch(1);
+    // SIGTERM: not ready at once, in-flight requests finish within --shutdown-grace-ms, then exit
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      LOG.info("event=runner_stopping");
+      LOG.info("event=runner_stopping grace_ms={}", options.shutdownGraceMs());
       runner.close();
       LOG.info("event=runner_stopped");
       stopped.countDown();

@@ -22,9 +22,11 @@ import java.util.Optional;
  * @param maxMessageBytes largest gRPC message accepted
  * @param engineThreads threads each engine call may use inside the engine (intra-op); 0 leaves the
  *     engines' defaults
+ * @param shutdownGraceMs on SIGTERM, how long in-flight and queued requests may take to finish
+ *     before the process exits anyway
  */
 public record RunnerOptions(Path modelRepository, String host, int grpcPort, int metricsPort, List<String> models,
-    Optional<DeviceSpec> device, int maxMessageBytes, int engineThreads) {
+    Optional<DeviceSpec> device, int maxMessageBytes, int engineThreads, int shutdownGraceMs) {
 
   static final String USAGE = String.join("\n",
       "Usage: java -Dai.djl.offline=true -jar model-runner.jar [--config FILE] [options]",
@@ -37,7 +39,12 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
       "  --device cpu|gpu|gpu:N   run every model there (env GANTRY_DEVICE, default: each config's)",
       "  --max-message-bytes N    largest gRPC message (env GANTRY_MAX_MESSAGE_BYTES, default 67108864)",
       "  --engine-threads N       threads per engine call (env GANTRY_ENGINE_THREADS, default 1; 0 = engine's own)",
+      "  --shutdown-grace-ms N    on SIGTERM, time in-flight requests get to finish (env GANTRY_SHUTDOWN_GRACE_MS,",
+      "                           default 20000)",
       "  --help                   this text");
+
+  /** Default of {@code --shutdown-grace-ms}. */
+  public static final int DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
 
   public RunnerOptions {
     requireNonNull(modelRepository, "modelRepository");
@@ -48,7 +55,8 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
 
   /** Defaults for tests: ephemeral ports on loopback. */
   public static RunnerOptions forRepository(Path repository, String... models) {
-    return new RunnerOptions(repository, "127.0.0.1", 0, 0, Arrays.asList(models), Optional.empty(), 64 << 20, 1);
+    return new RunnerOptions(repository, "127.0.0.1", 0, 0, Arrays.asList(models), Optional.empty(), 64 << 20, 1,
+        DEFAULT_SHUTDOWN_GRACE_MS);
   }
 
   /**
@@ -66,6 +74,8 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
     values.put("device", env.getOrDefault("GANTRY_DEVICE", ""));
     values.put("max-message-bytes", env.getOrDefault("GANTRY_MAX_MESSAGE_BYTES", Integer.toString(64 << 20)));
     values.put("engine-threads", env.getOrDefault("GANTRY_ENGINE_THREADS", "1"));
+    values.put("shutdown-grace-ms", env.getOrDefault("GANTRY_SHUTDOWN_GRACE_MS",
+        Integer.toString(DEFAULT_SHUTDOWN_GRACE_MS)));
     String configFile = env.get("GANTRY_CONFIG");
     for (int i = 0; i + 1 < args.length; i++) {
       if (args[i].equals("--config")) {
@@ -112,7 +122,8 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
     }
     return new RunnerOptions(Path.of(values.get("model-repository")), values.get("host"),
         port(values, "grpc-port"), port(values, "metrics-port"), models, device,
-        positive(values, "max-message-bytes"), nonNegative(values, "engine-threads"));
+        positive(values, "max-message-bytes"), nonNegative(values, "engine-threads"),
+        nonNegative(values, "shutdown-grace-ms"));
   }
 
   /** Settings from the file's {@code runner:} section, unless an environment variable set them. */

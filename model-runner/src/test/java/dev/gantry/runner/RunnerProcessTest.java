@@ -6,18 +6,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,39 +31,16 @@ class RunnerProcessTest {
         && Files.isExecutable(Path.of("/usr/bin/grpc_python_plugin"))
         && new ProcessBuilder(PYTHON, "-c", "import grpc, google.protobuf").start().waitFor() == 0,
         "needs python3-grpcio, python3-protobuf, protobuf-compiler and protobuf-compiler-grpc (installed by .ci/run)");
+    List<String> log;
     Path root = TestModels.examples().getParent().getParent();
     run(List.of("/usr/bin/protoc", "-I", root.resolve("shared-proto/src/main/proto").toString(),
         "--python_out=" + stubs, "--grpc_python_out=" + stubs,
         "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin", "grpc_service.proto"));
 
-    Process runner = new ProcessBuilder(javaBin(), "-Dai.djl.offline=true", "-cp",
-        System.getProperty("java.class.path"), "dev.gantry.runner.RunnerMain",
-        "--model-repository", TestModels.examples().toString(), "--grpc-port", "0", "--metrics-port", "0",
-        "--models", "churn-onnx")
-        .redirectErrorStream(true).start();
-    List<String> log = new CopyOnWriteArrayList<>();
-    CompletableFuture<Integer> port = new CompletableFuture<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(runner.getInputStream(),
-          StandardCharsets.UTF_8))) {
-        Pattern started = Pattern.compile("event=runner_started grpc=(\\d+)");
-        for (String line; (line = r.readLine()) != null; ) {
-          log.add(line);
-          Matcher m = started.matcher(line);
-          if (m.find()) {
-            port.complete(Integer.parseInt(m.group(1)));
-          }
-        }
-      } catch (IOException e) {
-        port.completeExceptionally(e);
-      }
-      port.completeExceptionally(new IllegalStateException("runner exited: " + log));
-    });
-    reader.start();
-    try {
-      int grpcPort = port.get(120, TimeUnit.SECONDS);
+    try (RunnerProcess runner = RunnerProcess.start("--model-repository", TestModels.examples().toString(),
+        "--models", "churn-onnx")) {
       String out = run(List.of(PYTHON, root.resolve("model-runner/src/test/python/oip_client.py").toString(),
-          Integer.toString(grpcPort), stubs.toString()));
+          Integer.toString(runner.grpcPort()), stubs.toString()));
       JsonNode json = new ObjectMapper().readTree(out);
       assertThat(json.get("live").asBoolean()).isTrue();
       assertThat(json.at("/metadata/platform").asText()).isEqualTo("onnxruntime_onnx");
@@ -88,22 +59,12 @@ class RunnerProcessTest {
       }
       assertThat(json.at("/unknown_model/code").asText()).isEqualTo("NOT_FOUND");
       assertThat(json.at("/unknown_model/details").asText()).contains("unknown model 'nope'");
-    } finally {
-      // SIGTERM as Kubernetes sends it (Process.destroy() would also close our end of its output)
-      new ProcessBuilder("kill", "-TERM", Long.toString(runner.pid())).start().waitFor();
-      boolean exited = runner.waitFor(60, TimeUnit.SECONDS);
-      if (!exited) {
-        runner.destroyForcibly();
-      }
-      assertThat(exited).as("runner stops on SIGTERM").isTrue();
-      reader.join(10_000);
+      runner.terminate();
+      assertThat(runner.waitFor(60, TimeUnit.SECONDS)).as("runner stops on SIGTERM").isTrue();
+      log = runner.log();
     }
     assertThat(log).anyMatch(l -> l.contains("event=runner_stopped"));
     assertThat(log).anyMatch(l -> l.contains("churn-onnx") && l.contains("OnnxRuntime") && l.contains("warm-up"));
-  }
-
-  private static String javaBin() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
   private static String run(List<String> command) throws IOException, InterruptedException {

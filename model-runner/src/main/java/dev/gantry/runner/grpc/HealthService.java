@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code grpc.health.v1.Health}: the server ("" or the inference service's name) is SERVING when
- * every model asked for is READY; a model's name may be asked for too.
+ * every model asked for is READY; a model's name may be asked for too. Once the runner is
+ * stopping, everything is NOT_SERVING and a Watch sends that, then ends with UNAVAILABLE.
  */
 public final class HealthService {
   private static final long WATCH_PERIOD_MS = 500;
@@ -44,6 +45,12 @@ public final class HealthService {
           // a write fails once the caller has gone (cancelled, reset, disconnected): stop watching
           call.response().write(HealthCheckResponse.newBuilder().setStatus(now).build())
               .onFailure(e -> stop.run());
+        }
+        if (models.stopping()) {
+          // the server is shutting down: the watcher has heard NOT_SERVING; an open watch would
+          // hold the connection until the end of the grace period
+          stop.run();
+          call.response().status(GrpcStatus.UNAVAILABLE).statusMessage("the server is shutting down").end();
         }
       };
       send.run();

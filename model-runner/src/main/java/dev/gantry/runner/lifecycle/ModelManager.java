@@ -13,6 +13,7 @@ import dev.gantry.runner.repository.ConfigException;
 import dev.gantry.runner.repository.ModelDefinition;
 import dev.gantry.runner.repository.ModelRepository;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -22,9 +23,12 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +48,7 @@ public final class ModelManager implements AutoCloseable {
   private final ScheduledExecutorService timers;
   private final ExecutorService loaderThread;
   private final Map<String, Slot> slots = new ConcurrentHashMap<>();
+  private volatile boolean stopping;
   /** The repository's model names as last listed; read on the request path, which must not touch disk. */
   private volatile java.util.Set<String> knownNames;
 
@@ -267,6 +272,9 @@ public final class ModelManager implements AutoCloseable {
   }
 
   public boolean modelReady(String name, String version) {
+    if (stopping) {
+      return false;
+    }
     try {
       resolve(name, version);
       return true;
@@ -277,9 +285,12 @@ public final class ModelManager implements AutoCloseable {
 
   /**
    * True when every model asked to be loaded serves at least one version and every served version
-   * has an instance left to run it.
+   * has an instance left to run it; false from {@link #stopServing()} on.
    */
   public boolean ready() {
+    if (stopping) {
+      return false;
+    }
     for (Slot slot : slots.values()) {
       boolean serves = !slot.serving.isEmpty() && slot.serving.values().stream().allMatch(ServedVersion::canServe);
       if (slot.wanted && !serves) {
@@ -316,15 +327,51 @@ public final class ModelManager implements AutoCloseable {
     return slot == null || slot.reason.isEmpty() ? Optional.empty() : Optional.of(slot.reason);
   }
 
+  /**
+   * The process is going away: readiness (server and every model) is false from now on, so that
+   * traffic moves elsewhere. Requests are still served; nothing is unloaded.
+   */
+  public void stopServing() {
+    stopping = true;
+  }
+
+  /** Whether {@link #stopServing()} was called. */
+  public boolean stopping() {
+    return stopping;
+  }
+
   /** Unloads every model, waiting for in-flight requests. */
   @Override
   public void close() {
+    close(Duration.ofDays(1));
+  }
+
+  /**
+   * Unloads every model, waiting at most {@code wait} for in-flight and queued requests; what is
+   * still running then is left to the process's exit.
+   *
+   * @return whether everything was unloaded in time
+   */
+  public boolean close(Duration wait) {
     List<CompletableFuture<Void>> all = new ArrayList<>();
     for (String name : List.copyOf(slots.keySet())) {
       all.add(unload(name));
     }
-    CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
-    loaderThread.shutdown();
+    try {
+      CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).exceptionally(e -> null)
+          .get(Math.max(0, wait.toMillis()), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException e) {
+      LOG.warn("event=models_not_drained wait_ms={}", wait.toMillis());
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("unreachable: failures are mapped to null", e);
+    } finally {
+      loaderThread.shutdown();
+    }
   }
 
   /** One model's state. Written by the loader thread only; read by anyone. */
