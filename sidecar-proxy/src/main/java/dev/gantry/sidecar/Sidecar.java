@@ -69,9 +69,10 @@ public final class Sidecar implements AutoCloseable {
   private final RequestPath path;
   private final int port;
   private final List<HttpServer> servers;
+  private final java.util.Set<io.vertx.core.http.HttpConnection> connections;
 
   private Sidecar(Vertx vertx, RunnerConnection runner, RunnerHealth health, PrometheusMeterRegistry registry,
-      RequestPath path, int port, List<HttpServer> servers) {
+      RequestPath path, int port, List<HttpServer> servers, java.util.Set<io.vertx.core.http.HttpConnection> connections) {
     this.vertx = vertx;
     this.runner = runner;
     this.health = health;
@@ -79,6 +80,7 @@ public final class Sidecar implements AutoCloseable {
     this.path = path;
     this.port = port;
     this.servers = servers;
+    this.connections = connections;
   }
 
   /** Starts the sidecar; returns once it listens. */
@@ -113,11 +115,12 @@ public final class Sidecar implements AutoCloseable {
     int instances = config.eventLoops() > 0 ? config.eventLoops() : Runtime.getRuntime().availableProcessors();
     AtomicInteger boundPort = new AtomicInteger(config.port());
     List<HttpServer> servers = new CopyOnWriteArrayList<>();
+    java.util.Set<io.vertx.core.http.HttpConnection> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
     try {
       // the first instance binds (possibly an ephemeral port); the others share that port
-      vertx.deployVerticle(new Front(config, context, registry, boundPort, servers)).await();
+      vertx.deployVerticle(new Front(config, context, registry, boundPort, servers, connections)).await();
       if (instances > 1) {
-        vertx.deployVerticle(() -> new Front(config, context, registry, boundPort, servers),
+        vertx.deployVerticle(() -> new Front(config, context, registry, boundPort, servers, connections),
             new DeploymentOptions().setInstances(instances - 1)).await();
       }
     } catch (RuntimeException e) {
@@ -129,7 +132,7 @@ public final class Sidecar implements AutoCloseable {
         + " request_timeout_ms={} max_body_bytes={}", boundPort.get(), runner.address(),
         config.defaultModel().orElse("-"), instances, config.maxInFlight(), config.requestTimeoutMs(),
         config.maxBodyBytes());
-    return new Sidecar(vertx, runner, health, registry, path, boundPort.get(), servers);
+    return new Sidecar(vertx, runner, health, registry, path, boundPort.get(), servers, connections);
   }
 
   /** One HTTP server on one event loop. */
@@ -139,14 +142,16 @@ public final class Sidecar implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final AtomicInteger port;
     private final List<HttpServer> servers;
+    private final java.util.Set<io.vertx.core.http.HttpConnection> connections;
 
     Front(SidecarConfig config, AdapterContext context, PrometheusMeterRegistry registry, AtomicInteger port,
-        List<HttpServer> servers) {
+        List<HttpServer> servers, java.util.Set<io.vertx.core.http.HttpConnection> connections) {
       this.config = config;
       this.context = context;
       this.registry = registry;
       this.port = port;
       this.servers = servers;
+      this.connections = connections;
     }
 
     @Override
@@ -168,6 +173,10 @@ public final class Sidecar implements AutoCloseable {
 
       HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host())
           .setPort(port.get()).setHttp2ClearTextEnabled(true).setMaxFormAttributeSize(config.maxBodyBytes()));
+      server.connectionHandler(c -> {
+        connections.add(c);
+        c.closeHandler(v -> connections.remove(c));
+      });
       server.requestHandler(req -> {
         String type = req.getHeader("content-type");
         if (type != null && type.startsWith("application/grpc")) {
@@ -208,6 +217,16 @@ public final class Sidecar implements AutoCloseable {
   public void drain(long graceMs) {
     health.drain();
     LOG.info("event=sidecar_draining in_flight={} grace_ms={}", path.inFlight(), graceMs);
+    // HTTP/2 first hears GOAWAY with the last stream id 2^31-1 (RFC 9113 6.8): no new streams, every
+    // stream already sent still served. HttpServer.shutdown's own GOAWAY names the last stream seen, and a
+    // Vert.x 5.0.7 client that races one more stream onto the connection then drops all its streams there.
+    for (io.vertx.core.http.HttpConnection c : connections) {
+      try {
+        c.goAway(0, Integer.MAX_VALUE);
+      } catch (RuntimeException e) {
+        // an HTTP/1.1 connection: it is closed after its current response instead
+      }
+    }
     long start = System.nanoTime();
     try {
       io.vertx.core.Future.all(servers.stream().map(s -> s.shutdown(graceMs, TimeUnit.MILLISECONDS)).toList())

@@ -22,6 +22,13 @@ class SidecarDrainTest {
   private static final String V2 =
       "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,1],\"datatype\":\"FP32\",\"data\":[1]}]}";
 
+  private static dev.gantry.proto.inference.ModelInferRequest grpcRequest() {
+    return dev.gantry.proto.inference.ModelInferRequest.newBuilder().setModelName("m")
+        .addInputs(dev.gantry.proto.inference.ModelInferRequest.InferInputTensor.newBuilder().setName("x")
+            .setDatatype("FP32").addShape(1).addShape(1).setContents(dev.gantry.proto.inference.InferTensorContents
+                .newBuilder().addFp32Contents(1))).build();
+  }
+
   private record Call(long startNanos, long endNanos, int status, String error) {}
 
   @Test
@@ -34,13 +41,21 @@ class SidecarDrainTest {
         Http http = new Http(sidecar.port());
         List<CompletableFuture<Http.Reply>> inFlight = IntStream.range(0, 3).mapToObj(i ->
             CompletableFuture.supplyAsync(() -> http.tryPost("/v2/models/m/infer", "application/json", V2))).toList();
-        await().atMost(Duration.ofSeconds(10)).until(() -> upstream.inferRequests.size() == 3);
+        GrpcCalls grpc = new GrpcCalls(sidecar.port());
+        var grpcInFlight = IntStream.range(0, 3).mapToObj(i -> grpc.callAsync(
+            dev.gantry.proto.inference.GRPCInferenceServiceGrpcClient.ModelInfer, grpcRequest(), 0)
+            .toCompletionStage().toCompletableFuture()).toList();
+        await().atMost(Duration.ofSeconds(10)).until(() -> upstream.inferRequests.size() == 6);
         long start = System.nanoTime();
         CompletableFuture<Void> drained = CompletableFuture.runAsync(() -> sidecar.drain(20_000));
         await().atMost(Duration.ofSeconds(1)).until(() -> !sidecar.health().ready());
         for (CompletableFuture<Http.Reply> f : inFlight) {
           assertThat(f.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
         }
+        for (var f : grpcInFlight) {
+          assertThat(f.get(30, TimeUnit.SECONDS).status()).isEqualTo(io.vertx.grpc.common.GrpcStatus.OK);
+        }
+        grpc.close();
         drained.get(30, TimeUnit.SECONDS);
         // it waited for the requests, not for the whole grace period
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(15_000);
