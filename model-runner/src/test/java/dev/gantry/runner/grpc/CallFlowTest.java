@@ -37,7 +37,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * queue slots back and are never run; and a stream is read only as fast as it is answered. The models here hold requests in their queues for 10 s unless a batch
  * fills: "four" dispatches at 4 rows and holds 4 requests at most, "wide" dispatches at 64 rows.
  */
-class CancellationTest {
+class CallFlowTest {
   private static final Row ROW = new Row(12, 70.35f, 844.2f, "", "");
 
   @RegisterExtension
@@ -165,6 +165,44 @@ class CancellationTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> queueDepth("wide") == 0);
     assertThat(runner.metrics().registry().find("gantry.runner.batch.size").tag("model", "wide").summary()
         .count()).as("nothing of the cancelled stream ran").isZero();
+  }
+
+  @Test
+  void aStreamWhoseClientStopsReadingIsNotReadFurtherUntilItReadsAgain() throws Exception {
+    int n = 3000;
+    String counter = "gantry.runner.request.success";
+    double before = runner.metrics().registry().get(counter).tag("model", "mlp").counter().count();
+    List<ModelStreamInferResponse> received = new CopyOnWriteArrayList<>();
+    GrpcClientRequest<ModelInferRequest, ModelStreamInferResponse> stream = grpc.request(address,
+        GRPCInferenceServiceGrpcClient.ModelStreamInfer).toCompletionStage().toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
+    Promise<Void> done = Promise.promise();
+    var response = stream.response().onSuccess(resp -> {
+      resp.pause(); // the client reads nothing for now
+      resp.handler(received::add);
+      resp.endHandler(done::tryComplete);
+      resp.exceptionHandler(done::tryFail);
+    });
+    for (int i = 0; i < n; i++) {
+      stream.write(ChurnRequests.numeric("mlp", List.of(ROW)).toBuilder().setId("s" + i).build());
+    }
+    stream.end();
+    java.util.function.DoubleSupplier answered = () ->
+        runner.metrics().registry().get(counter).tag("model", "mlp").counter().count() - before;
+    // the runner answers until the unread answers fill the connection's window and its write
+    // queue, then stops reading requests: the count settles well short of n
+    await().atMost(Duration.ofSeconds(30)).until(() -> answered.getAsDouble() > 0);
+    double[] last = {-1};
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      double now = answered.getAsDouble();
+      boolean settled = now == last[0];
+      last[0] = now;
+      return settled;
+    });
+    assertThat(answered.getAsDouble()).as("answered while the client read nothing").isLessThan(n);
+    response.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).resume();
+    done.future().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    assertThat(received).hasSize(n);
   }
 
   @Test
