@@ -54,7 +54,7 @@ class RawBatchingTest {
         "max_queue_delay_microseconds: 500", "max_queue_delay_microseconds: 20000");
     try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo));
         RunnerClient client = new RunnerClient(runner.grpcPort())) {
-      int correct = 48;
+      int correct = 32;
       List<float[]> alone = new ArrayList<>();
       for (int i = 0; i < correct; i++) {
         alone.add(ChurnRequests.floats(client.call(GRPCInferenceServiceGrpcClient.ModelInfer, correct(i)).ok()));
