@@ -1,0 +1,113 @@
+package dev.gantry.sidecar.routing;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An endpoint as an admin writes it (JSON or YAML, read by {@link EndpointSpecParser}); {@link #problems()} checks
+ * it and {@link Endpoint#initial} turns a valid one into what the router uses. For example:
+ *
+ * <pre>
+ * name: churn
+ * sticky_key: {header: x-user-id}
+ * allow_override: true
+ * variants:
+ *   - {name: stable, model: churn, version: "3", weight: 90}
+ *   - {name: canary, model: churn, version: "4", upstream: "canary-runner:8001", weight: 10}
+ * </pre>
+ *
+ * @param name the model name clients call
+ * @param salt what keys are hashed with; absent means the endpoint's name
+ * @param stickyKey where a request's sticky key comes from; absent means every request is assigned at random
+ * @param allowOverride whether {@code x-gantry-variant: <name>} may pin a request to a variant; absent means no
+ * @param variants the variants, in the order their buckets are first laid out
+ */
+public record EndpointSpec(String name, String salt, StickyKeySpec stickyKey, Boolean allowOverride,
+    List<VariantSpec> variants) {
+
+  public EndpointSpec {
+    variants = variants == null ? null : Collections.unmodifiableList(new ArrayList<>(variants));
+  }
+
+  /** Everything wrong with this spec, each naming its field's path; empty when it is valid. */
+  public List<SpecProblem> problems() {
+    List<SpecProblem> problems = new ArrayList<>();
+    requireText(problems, "name", name);
+    if (salt != null && salt.isEmpty()) {
+      problems.add(new SpecProblem("salt", "must not be empty (leave it out to use the endpoint's name)"));
+    }
+    if (stickyKey != null) {
+      checkStickyKey(problems);
+    }
+    if (variants == null || variants.isEmpty()) {
+      problems.add(new SpecProblem("variants", "at least one variant is required"));
+      return problems;
+    }
+    Map<String, Integer> firstIndexOfName = new HashMap<>();
+    int sum = 0;
+    for (int i = 0; i < variants.size(); i++) {
+      VariantSpec v = variants.get(i);
+      String path = "variants[" + i + "]";
+      if (v == null) {
+        problems.add(new SpecProblem(path, "must be a variant, not null"));
+        continue;
+      }
+      if (requireText(problems, path + ".name", v.name())) {
+        Integer first = firstIndexOfName.putIfAbsent(v.name(), i);
+        if (first != null) {
+          problems.add(new SpecProblem(path + ".name", "'" + v.name() + "' is already the name of variants[" + first
+              + "]"));
+        }
+      }
+      requireText(problems, path + ".model", v.model());
+      if (v.version() != null && v.version().isBlank()) {
+        problems.add(new SpecProblem(path + ".version", "must not be empty (leave it out for the default)"));
+      }
+      try {
+        Upstream.parse(v.upstream());
+      } catch (IllegalArgumentException e) {
+        problems.add(new SpecProblem(path + ".upstream", e.getMessage()));
+      }
+      if (v.weight() == null) {
+        problems.add(new SpecProblem(path + ".weight", "is required (a whole percent from 0 to 100)"));
+      } else if (v.weight() < 0 || v.weight() > 100) {
+        problems.add(new SpecProblem(path + ".weight", "must be a whole percent from 0 to 100, got " + v.weight()));
+      } else {
+        sum += v.weight();
+      }
+    }
+    if (problems.stream().noneMatch(p -> p.path().endsWith(".weight")) && sum != 100) {
+      problems.add(new SpecProblem("variants", "weights must sum to exactly 100, these sum to " + sum));
+    }
+    return problems;
+  }
+
+  private void checkStickyKey(List<SpecProblem> problems) {
+    int given = 0;
+    for (String[] source : new String[][] {{"header", stickyKey.header()}, {"cookie", stickyKey.cookie()},
+        {"metadata", stickyKey.metadata()}}) {
+      if (source[1] != null) {
+        given++;
+        if (source[1].isBlank() || source[1].chars().anyMatch(c -> c <= ' ' || c == ';' || c == ',')) {
+          problems.add(new SpecProblem("sticky_key." + source[0], "must be a " + source[0]
+              + " name without spaces, ',' or ';', got '" + source[1] + "'"));
+        }
+      }
+    }
+    if (given != 1) {
+      problems.add(new SpecProblem("sticky_key", "must name exactly one of header, cookie or metadata, names "
+          + given));
+    }
+  }
+
+  private static boolean requireText(List<SpecProblem> problems, String path, String value) {
+    if (value == null || value.isBlank()) {
+      problems.add(new SpecProblem(path, "is required and must not be empty"));
+      return false;
+    }
+    return true;
+  }
+}
