@@ -3,6 +3,7 @@ package dev.gantry.perf;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.stream.Stream;
 
 /** File helpers for the benchmarks' throw-away model repositories. */
@@ -22,5 +23,14 @@ final class Directories {
       }
     }
     return target;
+  }
+
+  /** Deletes {@code dir} and everything below it. */
+  static void deleteAll(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(f);
+      }
+    }
   }
 }

@@ -2,39 +2,28 @@ package dev.gantry.perf;
 
 import org.HdrHistogram.Recorder;
 
-/** Latencies (in microseconds) and counts of one scenario, and how to print them. */
+/** Latencies (in microseconds) of one scenario. */
 final class LatencyRecorder {
   private final Recorder recorder = new Recorder(3);
 
   void record(long nanos) {
-    recorder.recordValue(Math.max(1, nanos / 1000));
+    recordMicros(nanos / 1000);
   }
 
-  /** One finished scenario. */
-  record Result(String name, long operations, long rows, double seconds, double p50Micros, double p99Micros,
-      long errors) {
+  void recordMicros(long micros) {
+    recorder.recordValue(Math.max(1, micros));
+  }
+
+  /** One finished scenario: answered calls, failed calls, and the latency of the answered ones. */
+  record Result(long operations, double seconds, double p50Micros, double p99Micros, long errors) {
     double opsPerSecond() {
       return operations / seconds;
     }
-
-    double rowsPerSecond() {
-      return rows / seconds;
-    }
-
-    String row() {
-      return String.format("| %-44s | %10.0f | %10.0f | %9.0f | %9.0f | %6d |", name, opsPerSecond(),
-          rowsPerSecond(), p50Micros, p99Micros, errors);
-    }
   }
 
-  Result result(String name, long operations, long rows, double seconds, long errors) {
+  /** What was recorded since the last call, as one scenario's result. */
+  Result result(long operations, double seconds, long errors) {
     var h = recorder.getIntervalHistogram();
-    return new Result(name, operations, rows, seconds, h.getValueAtPercentile(50), h.getValueAtPercentile(99),
-        errors);
-  }
-
-  static String header() {
-    return "| scenario                                     |  calls/s   |   rows/s   |  p50 µs   |  p99 µs   | errors |\n"
-        + "|----------------------------------------------|-----------:|-----------:|----------:|----------:|-------:|";
+    return new Result(operations, seconds, h.getValueAtPercentile(50), h.getValueAtPercentile(99), errors);
   }
 }
