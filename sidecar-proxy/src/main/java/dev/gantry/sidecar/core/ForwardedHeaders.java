@@ -68,9 +68,21 @@ public final class ForwardedHeaders {
   /** The caller's request id if it is usable (1–200 visible ASCII characters), else a new one. */
   public static String requestId(String offered) {
     if (offered == null || offered.isEmpty() || offered.length() > MAX_REQUEST_ID || !visibleAscii(offered, false)) {
-      return UUID.randomUUID().toString();
+      return newRequestId();
     }
     return offered;
+  }
+
+  /**
+   * A random version-4 UUID from the thread's own generator: request ids need to be unique, not
+   * unguessable, and {@link UUID#randomUUID()}'s SecureRandom costs more than the rest of a
+   * request's bookkeeping.
+   */
+  static String newRequestId() {
+    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+    long high = (random.nextLong() & ~0xF000L) | 0x4000L;
+    long low = (random.nextLong() & ~(0xC000L << 48)) | (0x8000L << 48);
+    return new UUID(high, low).toString();
   }
 
   private static boolean visibleAscii(String s, boolean spaces) {

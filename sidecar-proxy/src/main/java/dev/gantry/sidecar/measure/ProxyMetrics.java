@@ -36,7 +36,7 @@ public final class ProxyMetrics {
   private final java.util.function.Predicate<String> servedByRunner;
   private final java.util.function.BiPredicate<String, String> versionServedByRunner;
   private final Set<String> knownModels = ConcurrentHashMap.newKeySet();
-  private final Set<String> knownVersions = ConcurrentHashMap.newKeySet();
+  private final Map<String, Set<String>> knownVersions = new ConcurrentHashMap<>();
   private final Map<String, Meters> meters = new ConcurrentHashMap<>();
   private final Map<String, Counter> errors = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> active = new ConcurrentHashMap<>();
@@ -71,8 +71,8 @@ public final class ProxyMetrics {
     if (version.isEmpty()) {
       return version;
     }
-    return knownVersions.contains(model + "\u0000" + version) || versionServedByRunner.test(model, version)
-        ? version : UNKNOWN;
+    Set<String> known = knownVersions.get(model);
+    return known != null && known.contains(version) || versionServedByRunner.test(model, version) ? version : UNKNOWN;
   }
 
   /**
@@ -97,7 +97,7 @@ public final class ProxyMetrics {
   /** A call succeeded; {@code version} is the version that answered. */
   void succeeded(String model, String version, String protocol, long nanos, long inputBytes) {
     knownModels.add(model);
-    knownVersions.add(model + "\u0000" + version);
+    knownVersions.computeIfAbsent(model, m -> ConcurrentHashMap.newKeySet()).add(version);
     Meters m = meters(model, version, protocol);
     m.predictions().increment();
     m.latency().record(nanos, TimeUnit.NANOSECONDS);
