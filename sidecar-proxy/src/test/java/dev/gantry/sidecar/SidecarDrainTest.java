@@ -19,15 +19,7 @@ import org.junit.jupiter.api.Test;
  * take a set time, so that requests are surely in flight when the signal comes.
  */
 class SidecarDrainTest {
-  private static final String V2 =
-      "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,1],\"datatype\":\"FP32\",\"data\":[1]}]}";
-
-  private static dev.gantry.proto.inference.ModelInferRequest grpcRequest() {
-    return dev.gantry.proto.inference.ModelInferRequest.newBuilder().setModelName("m")
-        .addInputs(dev.gantry.proto.inference.ModelInferRequest.InferInputTensor.newBuilder().setName("x")
-            .setDatatype("FP32").addShape(1).addShape(1).setContents(dev.gantry.proto.inference.InferTensorContents
-                .newBuilder().addFp32Contents(1))).build();
-  }
+  private static final String V2 = HeldUpstream.V2_BODY;
 
   private record Call(long startNanos, long endNanos, int status, String error) {}
 
@@ -43,7 +35,7 @@ class SidecarDrainTest {
             CompletableFuture.supplyAsync(() -> http.tryPost("/v2/models/m/infer", "application/json", V2))).toList();
         GrpcCalls grpc = new GrpcCalls(sidecar.port());
         var grpcInFlight = IntStream.range(0, 3).mapToObj(i -> grpc.callAsync(
-            dev.gantry.proto.inference.GRPCInferenceServiceGrpcClient.ModelInfer, grpcRequest(), 0)
+            dev.gantry.proto.inference.GRPCInferenceServiceGrpcClient.ModelInfer, HeldUpstream.request(), 0)
             .toCompletionStage().toCompletableFuture()).toList();
         await().atMost(Duration.ofSeconds(10)).until(() -> upstream.inferRequests.size() == 6);
         long start = System.nanoTime();

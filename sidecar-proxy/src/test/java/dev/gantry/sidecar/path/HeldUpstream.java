@@ -48,6 +48,24 @@ public final class HeldUpstream implements AutoCloseable {
   public volatile Function<ModelInferRequest, ModelInferResponse> answer = HeldUpstream::echoFirst;
   private final HttpServer server;
 
+  /** A v2 REST body for model {@code m}. */
+  public static final String V2_BODY =
+      "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,1],\"datatype\":\"FP32\",\"data\":[1]}]}";
+
+  /** A gRPC request for model {@code m}. */
+  public static ModelInferRequest request() {
+    return ModelInferRequest.newBuilder().setModelName("m").addInputs(ModelInferRequest.InferInputTensor.newBuilder()
+        .setName("x").setDatatype("FP32").addShape(1).addShape(1)
+        .setContents(InferTensorContents.newBuilder().addFp32Contents(1))).build();
+  }
+
+  /** Starts a sidecar in front of this stand-in and waits until it is ready. */
+  public dev.gantry.sidecar.Sidecar sidecar(dev.gantry.sidecar.SidecarConfig config) {
+    dev.gantry.sidecar.Sidecar sidecar = dev.gantry.sidecar.Sidecar.start(config);
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> sidecar.health().ready());
+    return sidecar;
+  }
+
   public HeldUpstream() {
     GrpcServer grpc = GrpcServer.server(vertx);
     grpc.callHandler(GRPCInferenceServiceGrpcService.ServerReady, call -> call.handler(r ->

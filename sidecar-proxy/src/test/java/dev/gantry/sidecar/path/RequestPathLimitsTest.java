@@ -1,5 +1,6 @@
 package dev.gantry.sidecar.path;
 
+import static dev.gantry.sidecar.path.HeldUpstream.request;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -23,8 +24,7 @@ import org.junit.jupiter.api.Test;
 
 /** The request path's limits and pass-through, against a stand-in runner that can hold requests. */
 class RequestPathLimitsTest {
-  private static final String V2_BODY =
-      "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,1],\"datatype\":\"FP32\",\"data\":[1]}]}";
+  private static final String V2_BODY = HeldUpstream.V2_BODY;
   private HeldUpstream upstream;
   private Sidecar sidecar;
   private Http http;
@@ -32,22 +32,15 @@ class RequestPathLimitsTest {
   @BeforeEach
   void start() {
     upstream = new HeldUpstream();
-    sidecar = Sidecar.start(SidecarConfig.forRunner(upstream.port(), "m").withLimits(4096, 400, 2)
+    sidecar = upstream.sidecar(SidecarConfig.forRunner(upstream.port(), "m").withLimits(4096, 400, 2)
         .withForwardHeaders(List.of("x-tenant")));
     http = new Http(sidecar.port());
-    await().atMost(Duration.ofSeconds(20)).until(() -> sidecar.health().ready());
   }
 
   @AfterEach
   void stop() {
     sidecar.close();
     upstream.close();
-  }
-
-  private static ModelInferRequest request() {
-    return ModelInferRequest.newBuilder().setModelName("m").addInputs(ModelInferRequest.InferInputTensor.newBuilder()
-        .setName("x").setDatatype("FP32").addShape(1).addShape(1)
-        .setContents(InferTensorContents.newBuilder().addFp32Contents(1))).build();
   }
 
   @Test

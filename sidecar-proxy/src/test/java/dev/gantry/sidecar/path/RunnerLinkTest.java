@@ -1,11 +1,11 @@
 package dev.gantry.sidecar.path;
 
+import static dev.gantry.sidecar.path.HeldUpstream.request;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import dev.gantry.proto.inference.GRPCInferenceServiceGrpcClient;
-import dev.gantry.proto.inference.InferTensorContents;
 import dev.gantry.proto.inference.ModelInferRequest;
 import dev.gantry.proto.inference.ModelInferResponse;
 import dev.gantry.sidecar.GrpcCalls;
@@ -26,8 +26,7 @@ import org.junit.jupiter.api.Test;
  * metadata built them.
  */
 class RunnerLinkTest {
-  private static final String V2_BODY =
-      "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,1],\"datatype\":\"FP32\",\"data\":[1]}]}";
+  private static final String V2_BODY = HeldUpstream.V2_BODY;
   private HeldUpstream upstream;
   private Sidecar sidecar;
   private Http http;
@@ -35,21 +34,14 @@ class RunnerLinkTest {
   @BeforeEach
   void start() {
     upstream = new HeldUpstream();
-    sidecar = Sidecar.start(SidecarConfig.forRunner(upstream.port(), "m").withLimits(1 << 20, 400, 16));
+    sidecar = upstream.sidecar(SidecarConfig.forRunner(upstream.port(), "m").withLimits(1 << 20, 400, 16));
     http = new Http(sidecar.port());
-    await().atMost(Duration.ofSeconds(20)).until(() -> sidecar.health().ready());
   }
 
   @AfterEach
   void stop() {
     sidecar.close();
     upstream.close();
-  }
-
-  private static ModelInferRequest request() {
-    return ModelInferRequest.newBuilder().setModelName("m").addInputs(ModelInferRequest.InferInputTensor.newBuilder()
-        .setName("x").setDatatype("FP32").addShape(1).addShape(1)
-        .setContents(InferTensorContents.newBuilder().addFp32Contents(1))).build();
   }
 
   @Test
