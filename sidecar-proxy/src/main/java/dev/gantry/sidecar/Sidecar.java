@@ -32,6 +32,8 @@ import io.vertx.core.AbstractVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
@@ -43,6 +45,8 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -69,10 +73,10 @@ public final class Sidecar implements AutoCloseable {
   private final RequestPath path;
   private final int port;
   private final List<HttpServer> servers;
-  private final java.util.Set<io.vertx.core.http.HttpConnection> connections;
+  private final Set<HttpConnection> connections;
 
   private Sidecar(Vertx vertx, RunnerConnection runner, RunnerHealth health, PrometheusMeterRegistry registry,
-      RequestPath path, int port, List<HttpServer> servers, java.util.Set<io.vertx.core.http.HttpConnection> connections) {
+      RequestPath path, int port, List<HttpServer> servers, Set<HttpConnection> connections) {
     this.vertx = vertx;
     this.runner = runner;
     this.health = health;
@@ -115,7 +119,7 @@ public final class Sidecar implements AutoCloseable {
     int instances = config.eventLoops() > 0 ? config.eventLoops() : Runtime.getRuntime().availableProcessors();
     AtomicInteger boundPort = new AtomicInteger(config.port());
     List<HttpServer> servers = new CopyOnWriteArrayList<>();
-    java.util.Set<io.vertx.core.http.HttpConnection> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    Set<HttpConnection> connections = ConcurrentHashMap.newKeySet();
     try {
       // the first instance binds (possibly an ephemeral port); the others share that port
       vertx.deployVerticle(new Front(config, context, registry, boundPort, servers, connections)).await();
@@ -142,10 +146,10 @@ public final class Sidecar implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final AtomicInteger port;
     private final List<HttpServer> servers;
-    private final java.util.Set<io.vertx.core.http.HttpConnection> connections;
+    private final Set<HttpConnection> connections;
 
     Front(SidecarConfig config, AdapterContext context, PrometheusMeterRegistry registry, AtomicInteger port,
-        List<HttpServer> servers, java.util.Set<io.vertx.core.http.HttpConnection> connections) {
+        List<HttpServer> servers, Set<HttpConnection> connections) {
       this.config = config;
       this.context = context;
       this.registry = registry;
@@ -220,7 +224,7 @@ public final class Sidecar implements AutoCloseable {
     // HTTP/2 first hears GOAWAY with the last stream id 2^31-1 (RFC 9113 6.8): no new streams, every
     // stream already sent still served. HttpServer.shutdown's own GOAWAY names the last stream seen, and a
     // Vert.x 5.0.7 client that races one more stream onto the connection then drops all its streams there.
-    for (io.vertx.core.http.HttpConnection c : connections) {
+    for (HttpConnection c : connections) {
       try {
         c.goAway(0, Integer.MAX_VALUE);
       } catch (RuntimeException e) {
@@ -229,7 +233,7 @@ public final class Sidecar implements AutoCloseable {
     }
     long start = System.nanoTime();
     try {
-      io.vertx.core.Future.all(servers.stream().map(s -> s.shutdown(graceMs, TimeUnit.MILLISECONDS)).toList())
+      Future.all(servers.stream().map(s -> s.shutdown(graceMs, TimeUnit.MILLISECONDS)).toList())
           .await(graceMs + 1000, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       LOG.warn("event=sidecar_drain_incomplete reason=\"{}\"", e.getMessage());

@@ -105,7 +105,8 @@ public final class HttpSupport {
       String value = eq < 0 ? "" : p.substring(eq + 1).trim().replace("\"", "").toLowerCase(Locale.ROOT);
       if (!name.equals("charset")) {
         throw new SidecarException(ErrorKind.UNSUPPORTED_MEDIA_TYPE, "content type '" + type + "' has the parameter '"
-            + name + "', which is not supported; send " + String.join(" or ", accepted) + " with at most charset=utf-8");
+            + name + "', which is not supported; send " + String.join(" or ", accepted)
+            + " with at most charset=utf-8");
       }
       if (!value.equals("utf-8") && !value.equals("utf8")) {
         throw new SidecarException(ErrorKind.UNSUPPORTED_MEDIA_TYPE, "content type '" + type + "' has charset '"

@@ -23,9 +23,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>time out: the call's deadline is the caller's (gRPC {@code grpc-timeout}, to the
  *       nanosecond) or the sidecar's request timeout, whichever is shorter; when it passes the
  *       caller gets DEADLINE_EXCEEDED and the call to the runner is cancelled;
- *   <li>forward to the runner with the time that is left; a caller that goes away cancels its call. Only a runner that cannot be connected
- *       to drops readiness; a call that fails on its own (a reset stream, a refused header) fails
- *       that call alone.
+ *   <li>forward to the runner with the time that is left; a caller that goes away cancels its call.
+ *       Only a runner that cannot be connected to drops readiness; a call that fails on its own
+ *       (a reset stream, a refused header) fails that call alone.
  * </ol>
  *
  * Runs on the caller's event loop and never blocks.

@@ -136,7 +136,8 @@ public final class RunnerConnection {
 
   public Future<Boolean> modelReady(String model, String version) {
     return call(GRPCInferenceServiceGrpcClient.ModelReady,
-        ModelReadyRequest.newBuilder().setName(model).setVersion(version).build(), CONTROL_TIMEOUT_NANOS, Map.of(), null)
+        ModelReadyRequest.newBuilder().setName(model).setVersion(version).build(), CONTROL_TIMEOUT_NANOS, Map.of(),
+        null)
         .map(r -> r.getReady());
   }
 

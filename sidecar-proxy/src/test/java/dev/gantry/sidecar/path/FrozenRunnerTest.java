@@ -87,8 +87,10 @@ class FrozenRunnerTest {
         await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
             .until(() -> !sidecar.health().ready());
         long notReadyMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - frozenAt);
-        // the keep-alive saw it first: a PING unanswered for 300 ms, sooner than three 500 ms probe deadlines
-        assertThat(sidecar.health().reason()).contains("no answer to an HTTP/2 PING within 300 ms");
+        // a PING unanswered for 300 ms closes the connection, which also ends the probes in flight on it: the
+        // reason names one or the other
+        assertThat(sidecar.health().reason()).containsAnyOf("no answer to an HTTP/2 PING within 300 ms",
+            "ended the call without an answer", "did not answer within");
         assertThat(http.get("/readyz").status()).isEqualTo(503);
         assertThat(http.get("/livez").status()).isEqualTo(200);
         // let the clients meet the frozen runner for a while
