@@ -4,16 +4,36 @@
 Run with Debian's interpreter (it has python3-torch and python3-onnx):
 
     /usr/bin/python3 examples/make_models.py
+    /usr/bin/python3 examples/make_models.py --only customer-churn
+
+The first writes everything listed below. The second writes only the
+customer-churn entry and its "customer-churn" key in examples/expected.json,
+leaving every other file alone: use it when only that entry changed. A full run
+rewrites the TorchScript files (model.pt, model.pth) with debug information that
+records this script's path and line numbers, so after any edit of the script
+they differ byte-wise from the committed ones although their weights do not.
+The ONNX files and expected.json come out byte-identical on every run.
 
 It writes, under examples/models/:
   churn-onnx/1/model.onnx          ONNX pipeline over five named columns; the two
                                    string columns are one-hot encoded in the graph
+  customer-churn/1/model.onnx      the same pipeline, byte-identical to churn-onnx v1
+                                   (the champion)
+  customer-churn/2/model.onnx      the challenger: the same graph, inputs and outputs,
+                                   fitted on another synthetic sample, with churners
+                                   weighted twice, weight decay and fewer steps, so
+                                   that on some customers the two predict different
+                                   classes (customer-churn/config.yaml is written by
+                                   hand and serves both versions)
   churn-torchscript/1/model.pt     TorchScript MLP over the three numeric columns
   churn-mlflow/                    the same MLP as an MLflow model directory
                                    (pytorch flavor saved as TorchScript, with a
                                    column-based signature)
 and examples/expected.json: inputs and the probabilities Python computed
-for them, which the Java tests compare with what DJL computes.
+for them, which the Java tests compare with what DJL computes. Its key
+"customer-churn" holds {"samples": rows in the format of the top-level "samples",
+"1": and "2": each version's probabilities for them, "disagree": the indices of
+the rows on which the two versions' predicted classes (argmax) differ}.
 
 It also writes test fixtures under model-runner/src/test/resources/fixtures/:
   gather/             a TorchScript model that picks one column per row (torch.gather),
@@ -23,6 +43,7 @@ It also writes test fixtures under model-runner/src/test/resources/fixtures/:
 
 The generated files are committed; building and testing Gantry needs no Python.
 """
+import argparse
 import json
 import os
 import random
@@ -57,9 +78,9 @@ def synthetic_customers(n, seed=7):
     return rows, labels
 
 
-def fit(model, features, labels, steps, lr):
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    loss_fn = torch.nn.CrossEntropyLoss()
+def fit(model, features, labels, steps, lr, class_weight=None, weight_decay=0.0):
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=class_weight)
     for _ in range(steps):
         opt.zero_grad()
         loss = loss_fn(model(features), labels)
@@ -112,7 +133,8 @@ def build_torchscript(rows, labels):
     return traced
 
 
-def build_onnx(rows, labels):
+def build_onnx(rows, labels, steps=800, lr=0.05, class_weight=None, weight_decay=0.0,
+               name="onnx logistic pipeline"):
     numeric = torch.tensor([[r[0], r[1], r[2]] for r in rows], dtype=torch.float32)
     mean, std = numeric.mean(0), numeric.std(0)
     feats = torch.tensor([[(r[0] - mean[0].item()) / std[0].item(),
@@ -120,8 +142,9 @@ def build_onnx(rows, labels):
                            (r[2] - mean[2].item()) / std[2].item()]
                           + one_hot(r[3], 3) + one_hot(r[4], 4) for r in rows], dtype=torch.float32)
     linear = torch.nn.Linear(10, 2)
-    loss = fit(linear, feats, torch.tensor(labels), steps=800, lr=0.05)
-    print("onnx logistic pipeline: training loss %.4f" % loss)
+    loss = fit(linear, feats, torch.tensor(labels), steps=steps, lr=lr,
+               class_weight=class_weight, weight_decay=weight_decay)
+    print("%s: training loss %.4f" % (name, loss))
     weight = linear.weight.detach().t().contiguous().numpy()  # [10, 2]
     bias = linear.bias.detach().numpy()
 
@@ -278,12 +301,82 @@ def build_fixtures(onnx_model):
         f.write(GATHER_CONFIG)
 
 
+# customer-churn v2, the challenger: another synthetic sample and another fit
+CHALLENGER_SEED = 2027
+CHALLENGER_CUSTOMERS = 3000
+CHALLENGER_FIT = dict(steps=300, lr=0.05, class_weight=[1.0, 2.0], weight_decay=1e-3)
+
+SAMPLES = [
+    (12.0, 70.35, 844.20, "Month-to-month", "Electronic check"),
+    (60.0, 25.10, 1506.00, "Two year", "Credit card (automatic)"),
+    (2.0, 99.65, 199.30, "Month-to-month", "Mailed check"),
+    (36.0, 55.00, 1980.00, "One year", "Bank transfer (automatic)"),
+]
+
+# the top-level samples, then customers near the decision boundary on which
+# the champion (v1) predicts "stay" and the challenger (v2) "churn"
+CUSTOMER_CHURN_SAMPLES = SAMPLES + [
+    (24.0, 90.0, 2160.0, "One year", "Bank transfer (automatic)"),
+    (36.0, 45.0, 1620.0, "Month-to-month", "Bank transfer (automatic)"),
+    (18.0, 75.0, 1350.0, "One year", "Mailed check"),
+]
+
+
+def build_challenger():
+    """customer-churn v2: the v1 pipeline fitted differently (see CHALLENGER_*)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(CHALLENGER_SEED)
+        rows, labels = synthetic_customers(CHALLENGER_CUSTOMERS, seed=CHALLENGER_SEED)
+        print("challenger synthetic churn rate: %.3f" % (sum(labels) / len(labels)))
+        fit_args = dict(CHALLENGER_FIT, class_weight=torch.tensor(CHALLENGER_FIT["class_weight"]))
+        return build_onnx(rows, labels, name="customer-churn v2 (challenger)", **fit_args)
+
+
+def build_customer_churn(champion, champion_predict):
+    """Writes examples/models/customer-churn/{1,2}/model.onnx; returns its expected.json entry."""
+    challenger, challenger_predict = build_challenger()
+    for version, model in (("1", champion), ("2", challenger)):
+        d = os.path.join(MODELS, "customer-churn", version)
+        os.makedirs(d, exist_ok=True)
+        onnx.save(model, os.path.join(d, "model.onnx"))
+    with torch.no_grad():
+        v1 = [champion_predict(s) for s in CUSTOMER_CHURN_SAMPLES]
+        v2 = [challenger_predict(s) for s in CUSTOMER_CHURN_SAMPLES]
+    disagree = [i for i, (a, b) in enumerate(zip(v1, v2)) if (a[1] > a[0]) != (b[1] > b[0])]
+    if not disagree:
+        raise SystemExit("customer-churn: v1 and v2 agree on every sample")
+    return {"samples": [list(s) for s in CUSTOMER_CHURN_SAMPLES], "1": v1, "2": v2, "disagree": disagree}
+
+
+def write_expected(expected):
+    with open(os.path.join(HERE, "expected.json"), "w") as f:
+        json.dump(expected, f, indent=2)
+        f.write("\n")
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", choices=["customer-churn"],
+                        help="write only this model repository entry and its key in expected.json")
+    args = parser.parse_args()
+
+    # everything is trained, in the same order, whatever is written, so that
+    # customer-churn v1 comes out as churn-onnx v1 does
     torch.manual_seed(11)
     rows, labels = synthetic_customers(4000)
     print("synthetic churn rate: %.3f" % (sum(labels) / len(labels)))
-
     mlp = build_torchscript(rows, labels)
+    if args.only == "customer-churn":
+        onnx_model, onnx_predict = build_onnx(rows, labels)
+        with open(os.path.join(HERE, "expected.json")) as f:
+            expected = json.load(f)
+        expected["customer-churn"] = build_customer_churn(onnx_model, onnx_predict)
+        write_expected(expected)
+        print(json.dumps(expected["customer-churn"], indent=1))
+        return
+
+    # saved as soon as trained, as before: what TorchScript writes depends on
+    # what still holds the tensors when it is saved
     ts_dir = os.path.join(MODELS, "churn-torchscript", "1")
     os.makedirs(ts_dir, exist_ok=True)
     mlp.save(os.path.join(ts_dir, "model.pt"))
@@ -301,12 +394,9 @@ def main():
     os.makedirs(onnx_dir, exist_ok=True)
     onnx.save(onnx_model, os.path.join(onnx_dir, "model.onnx"))
 
-    samples = [
-        (12.0, 70.35, 844.20, "Month-to-month", "Electronic check"),
-        (60.0, 25.10, 1506.00, "Two year", "Credit card (automatic)"),
-        (2.0, 99.65, 199.30, "Month-to-month", "Mailed check"),
-        (36.0, 55.00, 1980.00, "One year", "Bank transfer (automatic)"),
-    ]
+    customer_churn = build_customer_churn(onnx_model, onnx_predict)
+
+    samples = SAMPLES
     with torch.no_grad():
         mlp_out = mlp(torch.tensor([[s[0], s[1], s[2]] for s in samples])).tolist()
     expected = {
@@ -314,10 +404,9 @@ def main():
         "samples": [list(s) for s in samples],
         "churn-onnx": [onnx_predict(s) for s in samples],
         "churn-torchscript": mlp_out,
+        "customer-churn": customer_churn,
     }
-    with open(os.path.join(HERE, "expected.json"), "w") as f:
-        json.dump(expected, f, indent=2)
-        f.write("\n")
+    write_expected(expected)
     build_fixtures(onnx_model)
     print(json.dumps(expected, indent=1))
 

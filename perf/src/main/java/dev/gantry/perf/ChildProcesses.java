@@ -66,7 +66,11 @@ final class ChildProcesses implements AutoCloseable {
 
   /** Starts {@code command} and returns once it has printed {@code marker}; its output is drained after that. */
   Process start(String marker, String... command) throws IOException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    // sidecars alone, admin API on an ephemeral port: builds that predate these settings ignore the variables
+    builder.environment().put("GANTRY_CLUSTER", "off");
+    builder.environment().put("GANTRY_ADMIN_PORT", "0");
+    Process p = builder.start();
     processes.add(p);
     BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()));
     for (String line; (line = r.readLine()) != null; ) {

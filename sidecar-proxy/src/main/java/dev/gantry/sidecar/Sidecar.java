@@ -3,6 +3,14 @@ package dev.gantry.sidecar;
 import static java.util.Objects.requireNonNull;
 
 import dev.gantry.sidecar.adapter.AdapterContext;
+import dev.gantry.sidecar.admin.AdminServer;
+import dev.gantry.sidecar.admin.EndpointAdmin;
+import dev.gantry.sidecar.cluster.StateKind;
+import dev.gantry.sidecar.cluster.StateStore;
+import dev.gantry.sidecar.routing.EndpointSpec;
+import dev.gantry.sidecar.routing.EndpointTable;
+import dev.gantry.sidecar.routing.RouteLayer;
+import dev.gantry.sidecar.runner.Upstreams;
 import dev.gantry.sidecar.adapter.HttpSupport;
 import dev.gantry.sidecar.adapter.ProtocolAdapter;
 import dev.gantry.sidecar.adapter.grpc.GrpcFront;
@@ -44,6 +52,7 @@ import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.micrometer.VertxPrometheusOptions;
+import java.time.Clock;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -75,8 +84,18 @@ public final class Sidecar implements AutoCloseable {
   private final List<HttpServer> servers;
   private final Set<HttpConnection> connections;
 
+  private final StateStore store;
+  private final Upstreams upstreams;
+  private final AdminServer admin;
+  private final EndpointTable endpoints;
+
   private Sidecar(Vertx vertx, RunnerConnection runner, RunnerHealth health, PrometheusMeterRegistry registry,
-      RequestPath path, int port, List<HttpServer> servers, Set<HttpConnection> connections) {
+      RequestPath path, int port, List<HttpServer> servers, Set<HttpConnection> connections, StateStore store,
+      Upstreams upstreams, AdminServer admin, EndpointTable endpoints) {
+    this.store = store;
+    this.upstreams = upstreams;
+    this.admin = admin;
+    this.endpoints = endpoints;
     this.vertx = vertx;
     this.runner = runner;
     this.health = health;
@@ -114,8 +133,29 @@ public final class Sidecar implements AutoCloseable {
     RunnerHealth health = new RunnerHealth(vertx, runner, catalog, config.healthIntervalMs());
     ProxyMetrics metrics = new ProxyMetrics(registry, name -> health.models().contains(name), health::serves);
     RequestPath path = new RequestPath(runner, health, config.maxInFlight(), config.requestTimeoutMs());
+    // cluster state is loaded whole before anything is served; after that the request path reads only the snapshot
+    StateStore store;
+    try {
+      store = config.cluster().start();
+    } catch (RuntimeException e) {
+      vertx.close().await();
+      throw new IllegalStateException("the cluster member could not start: " + e.getMessage(), e);
+    }
+    EndpointTable endpoints = new EndpointTable();
+    store.listen(StateKind.ENDPOINTS, endpoints);
+    metrics.endpoints(name -> endpoints.snapshot().isEndpoint(name));
+    Upstreams upstreams = new Upstreams(vertx, runner, catalog, 64 << 20, config.maxInFlight(),
+        config.runnerKeepaliveMs(), Math.min(RunnerConnection.CONTROL_TIMEOUT_NANOS,
+            TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs())));
+    RouteLayer routes = new RouteLayer(endpoints, upstreams);
+    EndpointAdmin endpointAdmin = new EndpointAdmin(vertx, store, routes, Clock.systemUTC());
+    for (EndpointSpec declared : config.endpoints()) {
+      if (!endpointAdmin.declare(declared)) {
+        LOG.info("event=endpoint_declared_kept name={} reason=\"cluster state has it already\"", declared.name());
+      }
+    }
     AdapterContext context = new AdapterContext(path, catalog, runner, health, new Measure(metrics),
-        new ForwardedHeaders(config.forwardHeaders()), config.maxBodyBytes(), config.defaultModel(), VERSION);
+        new ForwardedHeaders(config.forwardHeaders()), config.maxBodyBytes(), config.defaultModel(), VERSION, routes);
     int instances = config.eventLoops() > 0 ? config.eventLoops() : Runtime.getRuntime().availableProcessors();
     AtomicInteger boundPort = new AtomicInteger(config.port());
     List<HttpServer> servers = new CopyOnWriteArrayList<>();
@@ -128,15 +168,27 @@ public final class Sidecar implements AutoCloseable {
             new DeploymentOptions().setInstances(instances - 1)).await();
       }
     } catch (RuntimeException e) {
+      store.close();
       vertx.close().await();
       throw e;
     }
+    AdminServer admin;
+    try {
+      admin = AdminServer.start(vertx, config.adminHost(), config.adminPort(), config.adminToken(), endpointAdmin,
+          store);
+    } catch (RuntimeException e) {
+      store.close();
+      vertx.close().await();
+      throw new IllegalStateException("the admin API could not listen on " + config.adminHost() + ":"
+          + config.adminPort() + ": " + e.getMessage(), e);
+    }
     health.start();
-    LOG.info("event=sidecar_started port={} runner={} default_model={} event_loops={} max_in_flight={}"
-        + " request_timeout_ms={} max_body_bytes={}", boundPort.get(), runner.address(),
-        config.defaultModel().orElse("-"), instances, config.maxInFlight(), config.requestTimeoutMs(),
-        config.maxBodyBytes());
-    return new Sidecar(vertx, runner, health, registry, path, boundPort.get(), servers, connections);
+    LOG.info("event=sidecar_started port={} admin_port={} runner={} default_model={} event_loops={} max_in_flight={}"
+        + " request_timeout_ms={} max_body_bytes={} cluster={} endpoints={}", boundPort.get(), admin.port(),
+        runner.address(), config.defaultModel().orElse("-"), instances, config.maxInFlight(),
+        config.requestTimeoutMs(), config.maxBodyBytes(), store.members(), endpoints.snapshot().endpoints().keySet());
+    return new Sidecar(vertx, runner, health, registry, path, boundPort.get(), servers, connections, store, upstreams,
+        admin, endpoints);
   }
 
   /** One HTTP server on one event loop. */
@@ -201,6 +253,21 @@ public final class Sidecar implements AutoCloseable {
     return port;
   }
 
+  /** The admin API's port. */
+  public int adminPort() {
+    return admin.port();
+  }
+
+  /** This sidecar's snapshot of the endpoints in cluster state. */
+  public EndpointTable endpoints() {
+    return endpoints;
+  }
+
+  /** Cluster state as this sidecar's member sees it. */
+  public StateStore store() {
+    return store;
+  }
+
   public PrometheusMeterRegistry registry() {
     return registry;
   }
@@ -246,7 +313,10 @@ public final class Sidecar implements AutoCloseable {
   @Override
   public void close() {
     health.stop();
+    admin.close().await();
+    upstreams.close().otherwiseEmpty().await();
     runner.close().await();
+    store.close();
     vertx.close().await();
   }
 

@@ -1,8 +1,15 @@
 package dev.gantry.sidecar;
 
+import static java.util.Objects.requireNonNull;
+
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gantry.sidecar.cluster.ClusterSettings;
+import dev.gantry.sidecar.routing.EndpointSpec;
+import dev.gantry.sidecar.routing.EndpointSpecParser;
+import dev.gantry.sidecar.routing.SpecProblem;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,10 +25,18 @@ import java.util.Optional;
  */
 public record SidecarConfig(String host, int port, String runnerHost, int runnerPort, Optional<String> defaultModel,
     int maxBodyBytes, long requestTimeoutMs, int maxInFlight, long healthIntervalMs, int eventLoops,
-    long shutdownGraceMs, long runnerKeepaliveMs, List<String> forwardHeaders) {
+    long shutdownGraceMs, long runnerKeepaliveMs, List<String> forwardHeaders, ClusterSettings cluster,
+    String adminHost, int adminPort, Optional<String> adminToken, List<EndpointSpec> endpoints) {
+
+  /** Shortest admin token taken: a guessable token protects nothing. */
+  static final int MIN_TOKEN_LENGTH = 16;
 
   public SidecarConfig {
     forwardHeaders = List.copyOf(forwardHeaders);
+    requireNonNull(cluster, "cluster");
+    requireNonNull(adminHost, "adminHost");
+    requireNonNull(adminToken, "adminToken");
+    endpoints = List.copyOf(endpoints);
   }
 
   /** key → {flag, env, default, help}. */
@@ -49,6 +64,24 @@ public record SidecarConfig(String host, int port, String runnerHost, int runner
     KEYS.put("forward_headers", new String[] {"GANTRY_FORWARD_HEADERS", "",
         "comma-separated extra headers / gRPC metadata keys passed on to the runner (besides trace context"
             + " and x-request-id)"});
+    KEYS.put("admin_host", new String[] {"GANTRY_ADMIN_HOST", "0.0.0.0",
+        "admin API address (loopback only while no admin token is set)"});
+    KEYS.put("admin_port", new String[] {"GANTRY_ADMIN_PORT", "8081", "admin API port"});
+    KEYS.put("admin_token", new String[] {"GANTRY_ADMIN_TOKEN", "",
+        "bearer token the admin API requires (at least " + MIN_TOKEN_LENGTH + " characters)"});
+    KEYS.put("admin_token_file", new String[] {"GANTRY_ADMIN_TOKEN_FILE", "",
+        "file holding the admin token (e.g. a mounted Kubernetes Secret); used when admin_token is not set"});
+    KEYS.put("cluster", new String[] {"GANTRY_CLUSTER", "embedded",
+        "embedded: share state with the other sidecars through an embedded Hazelcast member; off: this sidecar alone"});
+    KEYS.put("cluster_name", new String[] {"GANTRY_CLUSTER_NAME", "gantry",
+        "cluster name; sidecars of one Deployment share one, others never join"});
+    KEYS.put("cluster_host", new String[] {"GANTRY_CLUSTER_HOST", "127.0.0.1",
+        "address the member binds and is reached at (in Kubernetes: the pod IP)"});
+    KEYS.put("cluster_port", new String[] {"GANTRY_CLUSTER_PORT", "5701", "member port"});
+    KEYS.put("cluster_members", new String[] {"GANTRY_CLUSTER_MEMBERS", "",
+        "comma-separated host[:port] of members to join over TCP/IP (multicast is off)"});
+    KEYS.put("cluster_kubernetes_dns", new String[] {"GANTRY_CLUSTER_KUBERNETES_DNS", "",
+        "DNS name of a headless Service whose addresses are the members (instead of cluster_members)"});
   }
 
   static String usage() {
@@ -77,8 +110,9 @@ public record SidecarConfig(String host, int port, String runnerHost, int runner
         configFile = args[i].substring("--config=".length());
       }
     }
+    List<EndpointSpec> endpoints = new ArrayList<>();
     if (configFile != null && !configFile.isBlank()) {
-      readYaml(Path.of(configFile), values, source);
+      readYaml(Path.of(configFile), values, source, endpoints);
     }
     KEYS.forEach((k, v) -> {
       if (env.containsKey(v[0])) {
@@ -122,10 +156,64 @@ public record SidecarConfig(String host, int port, String runnerHost, int runner
         number(values, source, "event_loops", 0, 256),
         number(values, source, "shutdown_grace_ms", 0, Integer.MAX_VALUE),
         number(values, source, "runner_keepalive_ms", 100, Integer.MAX_VALUE),
-        headerNames(values, source, "forward_headers"));
+        headerNames(values, source, "forward_headers"), cluster(values, source),
+        values.get("admin_host").trim(), number(values, source, "admin_port", 0, 65535), adminToken(values, source),
+        endpoints);
   }
 
-  private static void readYaml(Path file, Map<String, String> values, Map<String, String> source) {
+  private static ClusterSettings cluster(Map<String, String> values, Map<String, String> source) {
+    String mode = values.get("cluster").trim().toLowerCase(Locale.ROOT);
+    if (!mode.equals("embedded") && !mode.equals("off")) {
+      throw new IllegalArgumentException("cluster = '" + values.get("cluster") + "' (from " + source.get("cluster")
+          + ") must be 'embedded' or 'off'");
+    }
+    String name = values.get("cluster_name").trim();
+    if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")) {
+      throw new IllegalArgumentException("cluster_name = '" + name + "' (from " + source.get("cluster_name")
+          + ") must be 1-64 letters, digits, '-', '_' or '.'");
+    }
+    List<String> members = new ArrayList<>();
+    for (String raw : values.get("cluster_members").split(",")) {
+      String member = raw.trim();
+      if (member.isEmpty()) {
+        continue;
+      }
+      if (!member.matches("[A-Za-z0-9._\\[\\]:-]+")) {
+        throw new IllegalArgumentException("cluster_members = '" + values.get("cluster_members") + "' (from "
+            + source.get("cluster_members") + "): '" + member + "' is not host or host:port");
+      }
+      members.add(member);
+    }
+    String dns = values.get("cluster_kubernetes_dns").trim();
+    return new ClusterSettings(mode.equals("embedded"), name, values.get("cluster_host").trim(),
+        number(values, source, "cluster_port", 1, 65535), members, dns.isEmpty() ? Optional.empty() : Optional.of(dns));
+  }
+
+  private static Optional<String> adminToken(Map<String, String> values, Map<String, String> source) {
+    String token = values.get("admin_token").trim();
+    String from = source.get("admin_token");
+    if (token.isEmpty() && !values.get("admin_token_file").isBlank()) {
+      Path file = Path.of(values.get("admin_token_file").trim());
+      try {
+        token = Files.readString(file).trim();
+      } catch (IOException e) {
+        throw new IllegalArgumentException("admin_token_file = '" + file + "' (from " + source.get("admin_token_file")
+            + ") cannot be read: " + e.getMessage());
+      }
+      from = "file " + file;
+    }
+    if (token.isEmpty()) {
+      return Optional.empty();
+    }
+    if (token.length() < MIN_TOKEN_LENGTH || token.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+      throw new IllegalArgumentException("the admin token (from " + from + ") must be at least " + MIN_TOKEN_LENGTH
+          + " visible ASCII characters; fix: e.g. GANTRY_ADMIN_TOKEN=$(openssl rand -hex 24)");
+    }
+    return Optional.of(token);
+  }
+
+  private static void readYaml(Path file, Map<String, String> values, Map<String, String> source,
+      List<EndpointSpec> endpoints) {
     JsonNode root;
     try {
       root = new YAMLMapper().readTree(file.toFile());
@@ -141,6 +229,10 @@ public record SidecarConfig(String host, int port, String runnerHost, int runner
       throw new IllegalArgumentException(file + ": 'sidecar' must be a mapping of settings");
     }
     for (Map.Entry<String, JsonNode> e : section.properties()) {
+      if (e.getKey().equals("endpoints")) {
+        endpoints.addAll(endpointSpecs(file, e.getValue()));
+        continue;
+      }
       if (!KEYS.containsKey(e.getKey())) {
         throw new IllegalArgumentException(file + ": 'sidecar." + e.getKey() + "' is not a known setting; fix: use"
             + " one of " + KEYS.keySet());
@@ -151,6 +243,35 @@ public record SidecarConfig(String host, int port, String runnerHost, int runner
           value.spliterator(), false).map(JsonNode::asText).toList()) : value.asText());
       source.put(e.getKey(), file + " 'sidecar." + e.getKey() + "'");
     }
+  }
+
+  /** {@code sidecar.endpoints}: a list of endpoint specs, each checked now so that a bad one stops the start. */
+  private static List<EndpointSpec> endpointSpecs(Path file, JsonNode list) {
+    if (!list.isArray()) {
+      throw new IllegalArgumentException(file + ": 'sidecar.endpoints' must be a list of endpoint specs");
+    }
+    EndpointSpecParser parser = new EndpointSpecParser();
+    List<EndpointSpec> specs = new ArrayList<>();
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (int i = 0; i < list.size(); i++) {
+      String where = file + ": 'sidecar.endpoints[" + i + "]'";
+      EndpointSpec spec;
+      try {
+        spec = parser.json(list.get(i).toString());
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(where + ": " + e.getMessage());
+      }
+      List<SpecProblem> problems = spec.problems();
+      if (!problems.isEmpty()) {
+        throw new IllegalArgumentException(where + ": " + String.join("; ", problems.stream()
+            .map(SpecProblem::toString).toList()));
+      }
+      if (!names.add(spec.name())) {
+        throw new IllegalArgumentException(where + ": endpoint '" + spec.name() + "' is declared twice");
+      }
+      specs.add(spec);
+    }
+    return specs;
   }
 
   private static int number(Map<String, String> values, Map<String, String> source, String key, int min, int max) {
@@ -187,24 +308,42 @@ public record SidecarConfig(String host, int port, String runnerHost, int runner
   /** This configuration with other limits (tests). */
   public SidecarConfig withLimits(int maxBodyBytes, long requestTimeoutMs, int maxInFlight) {
     return new SidecarConfig(host, port, runnerHost, runnerPort, defaultModel, maxBodyBytes, requestTimeoutMs,
-        maxInFlight, healthIntervalMs, eventLoops, shutdownGraceMs, runnerKeepaliveMs, forwardHeaders);
+        maxInFlight, healthIntervalMs, eventLoops, shutdownGraceMs, runnerKeepaliveMs, forwardHeaders, cluster,
+        adminHost, adminPort, adminToken, endpoints);
   }
 
   /** This configuration passing the given headers on to the runner. */
   public SidecarConfig withForwardHeaders(List<String> names) {
     return new SidecarConfig(host, port, runnerHost, runnerPort, defaultModel, maxBodyBytes, requestTimeoutMs,
-        maxInFlight, healthIntervalMs, eventLoops, shutdownGraceMs, runnerKeepaliveMs, names);
+        maxInFlight, healthIntervalMs, eventLoops, shutdownGraceMs, runnerKeepaliveMs, names, cluster, adminHost,
+        adminPort, adminToken, endpoints);
   }
 
   /** This configuration with another keep-alive period (tests). */
   public SidecarConfig withRunnerKeepaliveMs(long ms) {
     return new SidecarConfig(host, port, runnerHost, runnerPort, defaultModel, maxBodyBytes, requestTimeoutMs,
-        maxInFlight, healthIntervalMs, eventLoops, shutdownGraceMs, ms, forwardHeaders);
+        maxInFlight, healthIntervalMs, eventLoops, shutdownGraceMs, ms, forwardHeaders, cluster, adminHost, adminPort,
+        adminToken, endpoints);
+  }
+
+  /** This configuration sharing state as {@code settings} say (tests). */
+  public SidecarConfig withCluster(ClusterSettings settings) {
+    return new SidecarConfig(host, port, runnerHost, runnerPort, defaultModel, maxBodyBytes, requestTimeoutMs,
+        maxInFlight, healthIntervalMs, eventLoops, shutdownGraceMs, runnerKeepaliveMs, forwardHeaders, settings,
+        adminHost, adminPort, adminToken, endpoints);
+  }
+
+  /** This configuration with an admin token and these declared endpoints (tests). */
+  public SidecarConfig withAdmin(Optional<String> token, List<EndpointSpec> declared) {
+    return new SidecarConfig(host, port, runnerHost, runnerPort, defaultModel, maxBodyBytes, requestTimeoutMs,
+        maxInFlight, healthIntervalMs, eventLoops, shutdownGraceMs, runnerKeepaliveMs, forwardHeaders, cluster,
+        adminHost, adminPort, token, declared);
   }
 
   /** Defaults for tests: an ephemeral port on loopback in front of the given runner. */
   public static SidecarConfig forRunner(int runnerPort, String defaultModel) {
     return new SidecarConfig("127.0.0.1", 0, "127.0.0.1", runnerPort, Optional.ofNullable(defaultModel),
-        10 << 20, 30_000, 1024, 200, 1, 20_000, 5_000, List.of());
+        10 << 20, 30_000, 1024, 200, 1, 20_000, 5_000, List.of(), ClusterSettings.off(), "127.0.0.1", 0,
+        Optional.empty(), List.of());
   }
 }

@@ -24,7 +24,8 @@ class EndToEndProcessTest {
     try (JavaProcess runner = JavaProcess.runner(runnerPort);
         JavaProcess sidecar = JavaProcess.start("dev.gantry.sidecar.SidecarMain", "event=sidecar_started",
             "--port", Integer.toString(sidecarPort), "--host", "127.0.0.1", "--runner-port",
-            Integer.toString(runnerPort), "--default-model", "churn-onnx")) {
+            Integer.toString(runnerPort), "--default-model", "churn-onnx", "--admin-port", "0",
+            "--cluster-port", Integer.toString(JavaProcess.freePort()))) {
       Http http = new Http(sidecarPort);
       await().atMost(Duration.ofSeconds(30)).until(() -> http.get("/readyz").status() == 200);
 

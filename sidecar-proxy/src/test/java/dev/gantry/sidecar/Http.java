@@ -48,6 +48,21 @@ public final class Http {
     return send(b);
   }
 
+  /**
+   * Any method, with a body or none ({@code body} null), and headers as name, value, …
+   */
+  public Reply request(String method, String path, String contentType, String body, String... headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).method(method, body == null
+        ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (contentType != null) {
+      b.header("content-type", contentType);
+    }
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return send(b);
+  }
+
   /** Like {@link #post}, but a failed exchange (refused, reset) is a reply with status -1 and the error as body. */
   public Reply tryPost(String path, String contentType, String body) {
     HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofString(body))

@@ -66,7 +66,8 @@ class SidecarDrainTest {
       int port = JavaProcess.freePort();
       JavaProcess sidecar = JavaProcess.start("dev.gantry.sidecar.SidecarMain", "event=sidecar_started",
           "--host", "127.0.0.1", "--port", Integer.toString(port), "--runner-port", Integer.toString(upstream.port()),
-          "--default-model", "m", "--health-interval-ms", "200", "--shutdown-grace-ms", "5000");
+          "--default-model", "m", "--health-interval-ms", "200", "--shutdown-grace-ms", "5000", "--cluster", "off",
+          "--admin-port", "0");
       try {
         Http http = new Http(port);
         await().atMost(Duration.ofSeconds(30)).until(() -> http.tryPost("/v2/models/m/infer", "application/json", V2)

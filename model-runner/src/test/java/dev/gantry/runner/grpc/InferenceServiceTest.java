@@ -164,8 +164,9 @@ class InferenceServiceTest {
   void repositoryIndexListsEveryModelAsReady() {
     RepositoryIndexResponse index = client.call(GRPCInferenceServiceGrpcClient.RepositoryIndex,
         RepositoryIndexRequest.newBuilder().setReady(true).build()).ok();
-    assertThat(index.getModelsList()).extracting(RepositoryIndexResponse.ModelIndex::getName)
-        .containsExactlyInAnyOrder("churn-mlflow", "churn-onnx", "churn-torchscript");
+    assertThat(index.getModelsList()).extracting(m -> m.getName() + "@" + m.getVersion())
+        .containsExactlyInAnyOrder("churn-mlflow@1", "churn-onnx@1", "churn-torchscript@1", "customer-churn@1",
+            "customer-churn@2");
     assertThat(index.getModelsList()).allSatisfy(m -> assertThat(m.getState()).isEqualTo("READY"));
   }
 

@@ -19,7 +19,7 @@ class ModelRepositoryTest {
   @Test
   void findsTheExampleModelsIncludingTheMlflowDirectory() {
     ModelRepository r = new ModelRepository(TestModels.examples(), Optional.empty());
-    assertThat(r.modelNames()).containsExactly("churn-mlflow", "churn-onnx", "churn-torchscript");
+    assertThat(r.modelNames()).containsExactly("churn-mlflow", "churn-onnx", "churn-torchscript", "customer-churn");
     ModelDefinition mlflow = r.read("churn-mlflow");
     assertThat(mlflow.mlflow()).isTrue();
     assertThat(mlflow.config().platform()).isEqualTo(Platform.PYTORCH);

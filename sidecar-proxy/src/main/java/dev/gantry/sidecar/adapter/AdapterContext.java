@@ -9,6 +9,9 @@ import dev.gantry.sidecar.core.ErrorKind;
 import dev.gantry.sidecar.core.ForwardedHeaders;
 import dev.gantry.sidecar.core.SidecarException;
 import dev.gantry.sidecar.measure.Measure;
+import dev.gantry.sidecar.measure.Measurement;
+import dev.gantry.sidecar.routing.RouteLayer;
+import dev.gantry.sidecar.routing.Router;
 import dev.gantry.sidecar.path.RequestPath;
 import dev.gantry.sidecar.runner.ModelCatalog;
 import dev.gantry.sidecar.runner.RunnerConnection;
@@ -28,8 +31,13 @@ import java.util.function.Function;
  */
 public record AdapterContext(RequestPath path, ModelCatalog catalog, RunnerConnection runner, RunnerHealth health,
     Measure measure, ForwardedHeaders forwarded, int maxBodyBytes, Optional<String> defaultModel,
-    String serverVersion) {
+    String serverVersion, RouteLayer routes) {
+  /** The response header (and gRPC response metadata key) that names the variant that served a request. */
+  public static final String VARIANT_HEADER = Router.OVERRIDE_HEADER;
+  private static final String TARGET = "gantry.target";
+
   public AdapterContext {
+    requireNonNull(routes, "routes");
     requireNonNull(path, "path");
     requireNonNull(catalog, "catalog");
     requireNonNull(runner, "runner");
@@ -71,28 +79,66 @@ public record AdapterContext(RequestPath path, ModelCatalog catalog, RunnerConne
   }
 
   /**
-   * Inference for protocols that name no version (MLflow, KServe v1, Seldon): the request is
-   * built from the model's metadata and pinned to the version that metadata describes, so columns
-   * are never ordered by one version's signature and answered by another. If that version has
-   * gone (a reload), the metadata is fetched again and the request rebuilt once.
+   * The route layer for a REST request: where it goes, and, when it called an endpoint, the variant named to the
+   * client ({@value #VARIANT_HEADER} on the answer, errors included) and to the metrics.
+   *
+   * @throws SidecarException invalid argument for a version asked of an endpoint or an unknown override
+   */
+  public RouteLayer.Target route(RoutingContext rc, String model, String version) {
+    RouteLayer.Target target = routes.route(model, version, h -> rc.request().getHeader(h));
+    rc.put(TARGET, target);
+    target.assignment().ifPresent(a -> rc.response().putHeader(VARIANT_HEADER, a.variant().name()));
+    Measurement m = Measure.of(rc);
+    if (m != null) {
+      m.target(model, version);
+      m.variant(target.variantName());
+    }
+    return target;
+  }
+
+  /** The target {@link #route} chose for a REST request, or null before routing. */
+  public static RouteLayer.Target target(RoutingContext rc) {
+    return rc.get(TARGET);
+  }
+
+  /** Sends an already routed request on: to the target's model and version at the target's upstream. */
+  public Future<ModelInferResponse> infer(RoutingContext rc, String protocol, ModelInferRequest request,
+      RouteLayer.Target target) {
+    ModelInferRequest routed = target.assignment().isEmpty() ? request
+        : request.toBuilder().setModelName(target.model()).setModelVersion(target.version()).build();
+    return path.infer(HttpSupport.call(rc, protocol, request, forwarded).routed(routed, target.link()));
+  }
+
+  /**
+   * Inference for protocols that name no version (MLflow, KServe v1, Seldon): the request is routed, then built
+   * from the target model's metadata and pinned to the version that metadata describes, so columns are never
+   * ordered by one version's signature and answered by another. If that version has gone (a reload), the metadata
+   * is fetched again and the request rebuilt once.
    */
   public Future<ModelInferResponse> inferPinned(RoutingContext rc, String protocol, String model,
       Function<ModelMetadataResponse, ModelInferRequest.Builder> build) {
-    return inferPinned(rc, protocol, model, build, System.nanoTime() + path.defaultTimeoutNanos(), true);
+    RouteLayer.Target target;
+    try {
+      target = route(rc, model, "");
+    } catch (SidecarException e) {
+      return Future.failedFuture(e);
+    }
+    return inferPinned(rc, protocol, target, build, System.nanoTime() + path.defaultTimeoutNanos(), true);
   }
 
   /** The metadata lookup and the call share one deadline: the request's whole time is the request timeout. */
-  private Future<ModelInferResponse> inferPinned(RoutingContext rc, String protocol, String model,
+  private Future<ModelInferResponse> inferPinned(RoutingContext rc, String protocol, RouteLayer.Target target,
       Function<ModelMetadataResponse, ModelInferRequest.Builder> build, long deadline, boolean mayRetry) {
-    return catalog.metadata(model, "")
-        .map(meta -> build.apply(meta).setModelName(model)
-            .setModelVersion(ModelCatalog.describedVersion(meta, "")).build())
-        .compose(req -> path.infer(HttpSupport.call(rc, protocol, req, forwarded)
+    ModelCatalog targetCatalog = target.link().catalog();
+    return targetCatalog.metadata(target.model(), target.version())
+        .map(meta -> build.apply(meta).setModelName(target.model())
+            .setModelVersion(ModelCatalog.describedVersion(meta, target.version())).build())
+        .compose(req -> path.infer(HttpSupport.call(rc, protocol, req, forwarded).routed(req, target.link())
                 .withTimeoutNanos(Math.max(1, deadline - System.nanoTime())))
             .recover(e -> {
               if (mayRetry && SidecarException.of(e).kind() == ErrorKind.NOT_FOUND) {
-                catalog.invalidate(model);
-                return inferPinned(rc, protocol, model, build, deadline, false);
+                targetCatalog.invalidate(target.model());
+                return inferPinned(rc, protocol, target, build, deadline, false);
               }
               return Future.failedFuture(e);
             }));

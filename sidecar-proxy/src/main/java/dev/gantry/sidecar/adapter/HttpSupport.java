@@ -121,7 +121,7 @@ public final class HttpSupport {
       ForwardedHeaders forwarded) {
     String id = requestId(ctx);
     Measurement m = Measure.of(ctx);
-    if (m != null) {
+    if (m != null && AdapterContext.target(ctx) == null) {
       m.target(request.getModelName(), request.getModelVersion());
     }
     long bytes = ctx.body() == null || ctx.body().buffer() == null ? 0 : ctx.body().length();

@@ -3,6 +3,7 @@ package dev.gantry.sidecar.core;
 import static java.util.Objects.requireNonNull;
 
 import dev.gantry.proto.inference.ModelInferRequest;
+import dev.gantry.sidecar.runner.Upstreams;
 import io.vertx.core.Future;
 import java.util.Map;
 
@@ -17,9 +18,10 @@ import java.util.Map;
  * @param metadata headers passed through to the runner (trace context and the like)
  * @param inputBytes size of the payload the caller sent
  * @param abandoned completes if the caller goes away before it is answered (the call is then cancelled)
+ * @param upstream where the route layer sends it; null for the pod's own runner
  */
 public record InferenceCall(String protocol, ModelInferRequest request, String requestId, long timeoutNanos,
-    Map<String, String> metadata, long inputBytes, Future<Void> abandoned) {
+    Map<String, String> metadata, long inputBytes, Future<Void> abandoned, Upstreams.Link upstream) {
   public InferenceCall {
     requireNonNull(abandoned, "abandoned");
     requireNonNull(protocol, "protocol");
@@ -28,9 +30,20 @@ public record InferenceCall(String protocol, ModelInferRequest request, String r
     metadata = Map.copyOf(metadata);
   }
 
+  /** A call to the pod's own runner. */
+  public InferenceCall(String protocol, ModelInferRequest request, String requestId, long timeoutNanos,
+      Map<String, String> metadata, long inputBytes, Future<Void> abandoned) {
+    this(protocol, request, requestId, timeoutNanos, metadata, inputBytes, abandoned, null);
+  }
+
   /** This call with another deadline. */
   public InferenceCall withTimeoutNanos(long nanos) {
-    return new InferenceCall(protocol, request, requestId, nanos, metadata, inputBytes, abandoned);
+    return new InferenceCall(protocol, request, requestId, nanos, metadata, inputBytes, abandoned, upstream);
+  }
+
+  /** This call with another request, sent to {@code link}. */
+  public InferenceCall routed(ModelInferRequest routedRequest, Upstreams.Link link) {
+    return new InferenceCall(protocol, routedRequest, requestId, timeoutNanos, metadata, inputBytes, abandoned, link);
   }
 
   public String model() {

@@ -19,6 +19,7 @@ public final class Measurement {
   private volatile String model = "";
   private volatile String version = "";
   private volatile String answeredVersion;
+  private volatile String variant = "";
   private volatile ErrorKind error;
   private volatile AtomicInteger active;
   private final Promise<Void> abandoned = Promise.promise();
@@ -35,6 +36,11 @@ public final class Measurement {
     if (active == null && !closed.get()) {
       active = metrics.enter(this.model, this.version, protocol);
     }
+  }
+
+  /** The route layer sent the request to this variant of the endpoint it called ("" for none). */
+  public void variant(String name) {
+    this.variant = name == null ? "" : name;
   }
 
   /** The runner answered with this version. */
@@ -63,9 +69,10 @@ public final class Measurement {
       abandoned.tryComplete();
     }
     if (ok && error == null) {
-      metrics.succeeded(model, answeredVersion == null ? version : answeredVersion, protocol, nanos, inputBytes);
+      metrics.succeeded(model, answeredVersion == null ? version : answeredVersion, protocol, variant, nanos,
+          inputBytes);
     } else {
-      metrics.failed(model, version, protocol, nanos, inputBytes, error != null ? error : fallback);
+      metrics.failed(model, version, protocol, variant, nanos, inputBytes, error != null ? error : fallback);
     }
   }
 

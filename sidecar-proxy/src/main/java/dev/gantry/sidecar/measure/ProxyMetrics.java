@@ -20,7 +20,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The sidecar's per-model metrics, labelled by model, version and protocol. Labels come only from
  * what the runner serves: a model or version is named once the runner has listed it or answered
  * for it; any other name a caller sends is labelled {@code unknown} (a version left out is
- * {@code ""}), so callers cannot grow the label set.
+ * {@code ""}), so callers cannot grow the label set. An endpoint's name is a model label, and the variant that
+ * served a request its {@code variant} label ({@code ""} for requests that called no endpoint): both come from
+ * configured endpoints only.
  */
 public final class ProxyMetrics {
   static final String UNKNOWN = "unknown";
@@ -35,6 +37,7 @@ public final class ProxyMetrics {
   private final MeterRegistry registry;
   private final java.util.function.Predicate<String> servedByRunner;
   private final java.util.function.BiPredicate<String, String> versionServedByRunner;
+  private volatile java.util.function.Predicate<String> isEndpoint = name -> false;
   private final Set<String> knownModels = ConcurrentHashMap.newKeySet();
   private final Map<String, Set<String>> knownVersions = new ConcurrentHashMap<>();
   private final Map<String, Meters> meters = new ConcurrentHashMap<>();
@@ -54,6 +57,11 @@ public final class ProxyMetrics {
     this.versionServedByRunner = requireNonNull(versionServedByRunner, "versionServedByRunner");
   }
 
+  /** Says which names are endpoints (labelled as they are, like the models the runner serves). */
+  public void endpoints(java.util.function.Predicate<String> isEndpoint) {
+    this.isEndpoint = requireNonNull(isEndpoint, "isEndpoint");
+  }
+
   /** Opens the measurement of one prediction request of a protocol. */
   public Measurement open(String protocol) {
     return new Measurement(this, protocol);
@@ -64,7 +72,7 @@ public final class ProxyMetrics {
   }
 
   private String model(String model) {
-    return knownModels.contains(model) || servedByRunner.test(model) ? model : UNKNOWN;
+    return knownModels.contains(model) || servedByRunner.test(model) || isEndpoint.test(model) ? model : UNKNOWN;
   }
 
   private String version(String model, String version) {
@@ -95,39 +103,41 @@ public final class ProxyMetrics {
   }
 
   /** A call succeeded; {@code version} is the version that answered. */
-  void succeeded(String model, String version, String protocol, long nanos, long inputBytes) {
+  void succeeded(String model, String version, String protocol, String variant, long nanos, long inputBytes) {
     knownModels.add(model);
     knownVersions.computeIfAbsent(model, m -> ConcurrentHashMap.newKeySet()).add(version);
-    Meters m = meters(model, version, protocol);
+    Meters m = meters(model, version, protocol, variant);
     m.predictions().increment();
     m.latency().record(nanos, TimeUnit.NANOSECONDS);
     m.inputSize().record(inputBytes);
   }
 
   /** A call failed. */
-  void failed(String model, String version, String protocol, long nanos, long inputBytes, ErrorKind kind) {
+  void failed(String model, String version, String protocol, String variant, long nanos, long inputBytes,
+      ErrorKind kind) {
     String m = model(model);
     String v = version(model, version);
-    Meters meters = meters(m, v, protocol);
+    Meters meters = meters(m, v, protocol, variant);
     meters.latency().record(nanos, TimeUnit.NANOSECONDS);
     meters.inputSize().record(inputBytes);
-    errors.computeIfAbsent(m + "\u0000" + v + "\u0000" + protocol + "\u0000" + kind, k ->
+    errors.computeIfAbsent(m + "\u0000" + v + "\u0000" + protocol + "\u0000" + variant + "\u0000" + kind, k ->
         Counter.builder("model.prediction.errors")
             .description("Inference requests that failed, by error type")
-            .tags("model", m, "version", v, "protocol", protocol,
+            .tags("model", m, "version", v, "protocol", protocol, "variant", variant,
                 "error_type", kind.name().toLowerCase(Locale.ROOT))
             .register(registry)).increment();
   }
 
-  private Meters meters(String model, String version, String protocol) {
-    return meters.computeIfAbsent(model + "\u0000" + version + "\u0000" + protocol, k -> new Meters(
+  private Meters meters(String model, String version, String protocol, String variant) {
+    return meters.computeIfAbsent(model + "\u0000" + version + "\u0000" + protocol + "\u0000" + variant,
+        k -> new Meters(
         Counter.builder("model.predictions").description("Inference requests answered successfully")
-            .tags("model", model, "version", version, "protocol", protocol).register(registry),
+            .tags("model", model, "version", version, "protocol", protocol, "variant", variant).register(registry),
         Timer.builder("model.prediction.latency").description("Time from request to answer in the sidecar")
-            .tags("model", model, "version", version, "protocol", protocol)
+            .tags("model", model, "version", version, "protocol", protocol, "variant", variant)
             .serviceLevelObjectives(LATENCY_BUCKETS).register(registry),
         DistributionSummary.builder("model.input.size").description("Size of request payloads").baseUnit("bytes")
-            .tags("model", model, "version", version, "protocol", protocol)
+            .tags("model", model, "version", version, "protocol", protocol, "variant", variant)
             .serviceLevelObjectives(SIZE_BUCKETS).register(registry)));
   }
 }

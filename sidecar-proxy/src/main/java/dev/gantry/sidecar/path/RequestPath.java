@@ -23,7 +23,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>time out: the call's deadline is the caller's (gRPC {@code grpc-timeout}, to the
  *       nanosecond) or the sidecar's request timeout, whichever is shorter; when it passes the
  *       caller gets DEADLINE_EXCEEDED and the call to the runner is cancelled;
- *   <li>forward to the runner with the time that is left; a caller that goes away cancels its call.
+ *   <li>forward to the upstream the route layer chose (the pod's own runner unless the request called an
+ *       endpoint; {@link dev.gantry.sidecar.routing.RouteLayer}) with the time that is left; a caller that goes
+ *       away cancels its call.
  *       Only a runner that cannot be connected to drops readiness; a call that fails on its own
  *       (a reset stream, a refused header) fails that call alone.
  * </ol>
@@ -59,14 +61,17 @@ public final class RequestPath {
     }
     long timeoutNanos = call.timeoutNanos() > 0 ? Math.min(call.timeoutNanos(), defaultTimeoutNanos)
         : defaultTimeoutNanos;
-    return runner.infer(call.request(), timeoutNanos, call.metadata(), call.abandoned())
-        .recover(e -> Future.failedFuture(explain(call, timeoutNanos, e)))
+    RunnerConnection upstream = call.upstream() == null ? runner : call.upstream().connection();
+    boolean local = call.upstream() == null || call.upstream().local();
+    return upstream.infer(call.request(), timeoutNanos, call.metadata(), call.abandoned())
+        .recover(e -> Future.failedFuture(explain(call, local, timeoutNanos, e)))
         .andThen(ar -> inFlight.decrementAndGet());
   }
 
-  private Throwable explain(InferenceCall call, long timeoutNanos, Throwable e) {
+  private Throwable explain(InferenceCall call, boolean local, long timeoutNanos, Throwable e) {
     SidecarException error = SidecarException.of(e);
-    if (RunnerConnection.isUnreachable(error)) {
+    // a remote upstream that is down fails its own calls; only the pod's own runner is this pod's readiness
+    if (local && RunnerConnection.isUnreachable(error)) {
       health.unreachable(error.getMessage());
     }
     if (error.kind() == ErrorKind.DEADLINE_EXCEEDED) {

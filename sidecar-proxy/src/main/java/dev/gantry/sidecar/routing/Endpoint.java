@@ -69,6 +69,18 @@ public record Endpoint(String name, String salt, Optional<StickyKey> stickyKey, 
     return of(spec, variants, BucketAllocation.next(previous.allocation(), weights(variants)));
   }
 
+  /**
+   * The endpoint a stored spec and its stored allocation describe: how every sidecar rebuilds the same endpoint from
+   * cluster state.
+   *
+   * @throws SidecarException invalid argument when the spec is not valid
+   * @throws IllegalArgumentException when the allocation does not fit the spec's weights
+   */
+  public static Endpoint restore(EndpointSpec spec, BucketAllocation allocation) {
+    requireNonNull(allocation, "allocation");
+    return of(spec, check(spec), allocation);
+  }
+
   /** The variant of this name, if the endpoint has one. */
   public Optional<Variant> variant(String variantName) {
     return variants.stream().filter(v -> v.name().equals(variantName)).findFirst();

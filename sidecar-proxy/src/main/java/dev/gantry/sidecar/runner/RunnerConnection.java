@@ -72,6 +72,7 @@ public final class RunnerConnection {
   private final long keepaliveMs;
   private final Set<HttpConnection> connections = ConcurrentHashMap.newKeySet();
   private final long keepaliveTimer;
+  private final String role;
   private volatile Consumer<String> deadPeerListener = why -> { };
 
   /**
@@ -80,6 +81,16 @@ public final class RunnerConnection {
    */
   public RunnerConnection(Vertx vertx, String host, int port, int maxMessageBytes, int maxInFlight,
       long keepaliveMs) {
+    this(vertx, host, port, maxMessageBytes, maxInFlight, keepaliveMs, "model-runner");
+  }
+
+  /**
+   * @param role what the peer is called in error messages: {@code model-runner}, or {@code upstream} for a remote
+   *     one
+   */
+  public RunnerConnection(Vertx vertx, String host, int port, int maxMessageBytes, int maxInFlight,
+      long keepaliveMs, String role) {
+    this.role = requireNonNull(role, "role");
     this.vertx = requireNonNull(vertx, "vertx");
     this.address = SocketAddress.inetSocketAddress(port, requireNonNull(host, "host"));
     this.keepaliveMs = keepaliveMs;
@@ -192,7 +203,7 @@ public final class RunnerConnection {
             }
             return Future.<Resp>failedFuture(new SidecarException(ErrorKind.fromGrpcCode(status.code),
                 resp.statusMessage() == null || resp.statusMessage().isEmpty()
-                    ? "model-runner answered " + status : resp.statusMessage()));
+                    ? role + " answered " + status : resp.statusMessage()));
           }))
           .onComplete(ar -> {
             vertx.cancelTimer(timer);
@@ -220,7 +231,7 @@ public final class RunnerConnection {
   }
 
   private SidecarException deadlinePassed(long timeoutNanos) {
-    return new SidecarException(ErrorKind.DEADLINE_EXCEEDED, "model-runner at " + address() + " did not answer within "
+    return new SidecarException(ErrorKind.DEADLINE_EXCEEDED, role + " at " + address() + " did not answer within "
         + formatNanos(timeoutNanos));
   }
 
@@ -236,13 +247,13 @@ public final class RunnerConnection {
       return new SidecarException(ErrorKind.RESOURCE_EXHAUSTED, "too many calls waiting for the model-runner; retry"
           + " later");
     }
-    return new SidecarException(ErrorKind.UNAVAILABLE, "model-runner at " + address() + " " + UNREACHABLE + ": "
+    return new SidecarException(ErrorKind.UNAVAILABLE, role + " at " + address() + " " + UNREACHABLE + ": "
         + why(cause));
   }
 
   /** A stream that was sent broke without a gRPC status: this call fails, nothing else does. */
   private SidecarException broken(Throwable cause) {
-    return new SidecarException(ErrorKind.UNAVAILABLE, "model-runner at " + address() + " ended the call without an"
+    return new SidecarException(ErrorKind.UNAVAILABLE, role + " at " + address() + " ended the call without an"
         + " answer: " + why(cause));
   }
 
@@ -263,7 +274,7 @@ public final class RunnerConnection {
           String why = "no answer to an HTTP/2 PING within " + keepaliveMs + " ms";
           LOG.warn("event=runner_connection_dead runner={} reason=\"{}\"", address(), why);
           c.close();
-          deadPeerListener.accept("model-runner at " + address() + " " + UNREACHABLE + ": " + why);
+          deadPeerListener.accept(role + " at " + address() + " " + UNREACHABLE + ": " + why);
         }
       });
       c.ping(Buffer.buffer("gantryka")).onComplete(ar -> {

@@ -45,8 +45,8 @@ class LabelBoundsTest {
     long errorSeries = text.lines().filter(l -> l.startsWith("model_prediction_errors_total{")).count();
     assertThat(errorSeries).isLessThanOrEqualTo(4);
     assertThat(text).contains("model_prediction_errors_total{error_type=\"not_found\",model=\"churn-torchscript\","
-        + "protocol=\"v2\",version=\"unknown\"} 40.0");
+        + "protocol=\"v2\",variant=\"\",version=\"unknown\"} 40.0");
     assertThat(text).contains("model_prediction_errors_total{error_type=\"not_found\",model=\"unknown\","
-        + "protocol=\"v2\",version=\"\"} 40.0");
+        + "protocol=\"v2\",variant=\"\",version=\"\"} 40.0");
   }
 }

@@ -46,26 +46,26 @@ class ProxyMetricsTest {
       assertThat(stack.http.postJson("/v2/models/ghost/infer", V2).status()).isEqualTo(404);
 
       String text = stack.http.get("/metrics").body();
-      assertThat(value(text, "model_predictions_total{model=\"churn-torchscript\",protocol=\"v2\",version=\"1\"}"))
+      assertThat(value(text, "model_predictions_total{model=\"churn-torchscript\",protocol=\"v2\",variant=\"\",version=\"1\"}"))
           .isEqualTo(5);
-      assertThat(value(text, "model_predictions_total{model=\"churn-torchscript\",protocol=\"grpc\",version=\"1\"}"))
+      assertThat(value(text, "model_predictions_total{model=\"churn-torchscript\",protocol=\"grpc\",variant=\"\",version=\"1\"}"))
           .isEqualTo(3);
-      assertThat(value(text, "model_predictions_total{model=\"churn-onnx\",protocol=\"mlflow\",version=\"1\"}"))
+      assertThat(value(text, "model_predictions_total{model=\"churn-onnx\",protocol=\"mlflow\",variant=\"\",version=\"1\"}"))
           .isEqualTo(1);
       assertThat(value(text, "model_prediction_errors_total{error_type=\"invalid_argument\",model=\"churn-torchscript\","
-          + "protocol=\"v2\",version=\"\"}")).isEqualTo(2);
+          + "protocol=\"v2\",variant=\"\",version=\"\"}")).isEqualTo(2);
       // a name the runner never served does not become a label
       assertThat(value(text, "model_prediction_errors_total{error_type=\"not_found\",model=\"unknown\","
-          + "protocol=\"v2\",version=\"\"}")).isEqualTo(1);
+          + "protocol=\"v2\",variant=\"\",version=\"\"}")).isEqualTo(1);
       assertThat(text).doesNotContain("model=\"ghost\"");
       assertThat(value(text, "model_prediction_latency_seconds_count{model=\"churn-torchscript\",protocol=\"v2\","
-          + "version=\"1\"}")).isEqualTo(5);
+          + "variant=\"\",version=\"1\"}")).isEqualTo(5);
       assertThat(text).contains("model_prediction_latency_seconds_bucket{model=\"churn-torchscript\",protocol=\"v2\","
-          + "version=\"1\",le=\"0.005\"}");
+          + "variant=\"\",version=\"1\",le=\"0.005\"}");
       assertThat(value(text, "model_input_size_bytes_count{model=\"churn-torchscript\",protocol=\"v2\","
-          + "version=\"1\"}")).isEqualTo(5);
+          + "variant=\"\",version=\"1\"}")).isEqualTo(5);
       assertThat(value(text, "model_input_size_bytes_sum{model=\"churn-torchscript\",protocol=\"v2\","
-          + "version=\"1\"}")).isEqualTo(5.0 * V2.length());
+          + "variant=\"\",version=\"1\"}")).isEqualTo(5.0 * V2.length());
       assertThat(value(text, "model_active_requests{model=\"churn-torchscript\",protocol=\"v2\",version=\"\"}")).isZero();
       assertThat(text).contains("vertx_http_server_requests_total", "jvm_memory_used_bytes");
     }

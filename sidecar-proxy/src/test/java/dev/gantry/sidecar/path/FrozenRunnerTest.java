@@ -80,8 +80,9 @@ class FrozenRunnerTest {
       await().atMost(Duration.ofSeconds(30)).until(() -> calls.stream().filter(c -> c.status() == 200
           || c.status() == 0).count() > 60);
 
-      long frozenAt = System.nanoTime();
       signal(runner.pid(), "STOP");
+      // taken once kill(1) has returned: a call sent while the signal was still on its way may be answered
+      long frozenAt = System.nanoTime();
       try {
         // the probe budget: three probes (200 ms apart, each with its own deadline) or one unanswered PING
         await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))

@@ -98,7 +98,7 @@ class RunnerLinkTest {
       await().atMost(Duration.ofSeconds(5)).until(() -> upstream.cancelled.get() == 1);
       await().atMost(Duration.ofSeconds(10)).until(() -> sidecar.path().inFlight() == 0);
       await().atMost(Duration.ofSeconds(10)).until(() -> http.get("/metrics").body().contains(
-          "model_prediction_errors_total{error_type=\"cancelled\",model=\"m\",protocol=\"grpc\",version=\"\"} 1.0"));
+          "model_prediction_errors_total{error_type=\"cancelled\",model=\"m\",protocol=\"grpc\",variant=\"\",version=\"\"} 1.0"));
     } finally {
       vertx.close().await();
     }

@@ -18,6 +18,7 @@ import dev.gantry.sidecar.core.ForwardedHeaders;
 import dev.gantry.sidecar.core.InferenceCall;
 import dev.gantry.sidecar.core.SidecarException;
 import dev.gantry.sidecar.measure.Measurement;
+import dev.gantry.sidecar.routing.RouteLayer;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.buffer.Buffer;
@@ -95,11 +96,17 @@ public final class GrpcFront {
         infer(call, m, req);
       });
     });
-    server.callHandler(GRPCInferenceServiceGrpcService.ModelMetadata, call -> call.handler(req ->
-        answer(call.response(), ctx.catalog().metadata(req.getName(), req.getVersion()))));
-    server.callHandler(GRPCInferenceServiceGrpcService.ModelReady, call -> call.handler(req ->
-        answer(call.response(), ctx.runner().modelReady(req.getName(), req.getVersion())
-            .map(r -> ModelReadyResponse.newBuilder().setReady(r).build()))));
+    // an endpoint is described by its widest variant, under the endpoint's name
+    server.callHandler(GRPCInferenceServiceGrpcService.ModelMetadata, call -> call.handler(req -> {
+      RouteLayer.Target t = ctx.routes().describe(req.getName(), req.getVersion());
+      answer(call.response(), t.link().catalog().metadata(t.model(), t.version())
+          .map(meta -> t.assignment().isEmpty() ? meta : meta.toBuilder().setName(req.getName()).build()));
+    }));
+    server.callHandler(GRPCInferenceServiceGrpcService.ModelReady, call -> call.handler(req -> {
+      RouteLayer.Target t = ctx.routes().describe(req.getName(), req.getVersion());
+      answer(call.response(), t.link().connection().modelReady(t.model(), t.version())
+          .map(r -> ModelReadyResponse.newBuilder().setReady(r).build()));
+    }));
     server.callHandler(GRPCInferenceServiceGrpcService.ServerLive, call -> call.handler(req ->
         answer(call.response(), ctx.runner().serverReady(5000)
             .map(r -> ServerLiveResponse.newBuilder().setLive(true).build()))));
@@ -135,9 +142,24 @@ public final class GrpcFront {
     if (m != null) {
       m.target(req.getModelName(), req.getModelVersion());
     }
-    InferenceCall inference = new InferenceCall(PROTOCOL, req, id, timeoutNanos(call.headers().get("grpc-timeout")),
+    RouteLayer.Target target;
+    try {
+      target = ctx.routes().route(req.getModelName(), req.getModelVersion(), k -> call.headers().get(k));
+    } catch (SidecarException e) {
+      refuse(call, m, e);
+      return;
+    }
+    ModelInferRequest routed = req;
+    if (target.assignment().isPresent()) {
+      call.response().headers().set(AdapterContext.VARIANT_HEADER, target.variantName());
+      if (m != null) {
+        m.variant(target.variantName());
+      }
+      routed = req.toBuilder().setModelName(target.model()).setModelVersion(target.version()).build();
+    }
+    InferenceCall inference = new InferenceCall(PROTOCOL, routed, id, timeoutNanos(call.headers().get("grpc-timeout")),
         ctx.forwarded().select(id, k -> call.headers().get(k)), req.getSerializedSize(),
-        m == null ? io.vertx.core.Promise.<Void>promise().future() : m.abandoned());
+        m == null ? io.vertx.core.Promise.<Void>promise().future() : m.abandoned(), target.link());
     answer(call.response(), ctx.path().infer(inference).andThen(ar -> {
       if (m != null) {
         if (ar.succeeded()) {

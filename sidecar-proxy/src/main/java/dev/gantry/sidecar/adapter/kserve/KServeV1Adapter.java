@@ -43,7 +43,9 @@ public final class KServeV1Adapter implements ProtocolAdapter {
   }
 
   private static void status(RoutingContext rc, AdapterContext ctx, String model) {
-    ctx.runner().modelReady(model, "").compose(ready -> ctx.catalog().metadata(model, "").map(m -> ready))
+    dev.gantry.sidecar.routing.RouteLayer.Target t = ctx.routes().describe(model, "");
+    t.link().connection().modelReady(t.model(), t.version())
+        .compose(ready -> t.link().catalog().metadata(t.model(), t.version()).map(m -> ready))
         .onSuccess(ready -> HttpSupport.ok(rc, new JsonObject().put("name", model).put("ready", ready)))
         .onFailure(e -> HttpSupport.fail(rc, e, KServeV1Adapter::error));
   }

@@ -66,7 +66,19 @@ public final class SeldonAdapter implements ProtocolAdapter {
     }
     HttpSupport.respond(rc, ctx.inferPinned(rc, PROTOCOL, model,
         meta -> ModelInferRequest.newBuilder().addAllInputs(inputs(meta, body))),
-        r -> render(r, body, HttpSupport.requestId(rc)), SeldonAdapter::error);
+        r -> render(r, body, HttpSupport.requestId(rc), routing(AdapterContext.target(rc))), SeldonAdapter::error);
+  }
+
+  /**
+   * Seldon's {@code meta.routing}: the router (the endpoint) to the index of the child (variant) it chose, as Seldon
+   * Core writes it; empty for a request that called no endpoint.
+   */
+  static JsonObject routing(dev.gantry.sidecar.routing.RouteLayer.Target target) {
+    JsonObject routing = new JsonObject();
+    if (target != null) {
+      target.assignment().ifPresent(a -> routing.put(a.endpoint().name(), a.endpoint().variants().indexOf(a.variant())));
+    }
+    return routing;
   }
 
   static List<InferInputTensor> inputs(ModelMetadataResponse meta, JsonObject body) {
@@ -117,7 +129,7 @@ public final class SeldonAdapter implements ProtocolAdapter {
     return JsonTensors.nest(values.getList(), shape);
   }
 
-  static JsonObject render(ModelInferResponse r, JsonObject request, String requestId) {
+  static JsonObject render(ModelInferResponse r, JsonObject request, String requestId, JsonObject routing) {
     List<Object> values = JsonTensors.values(r, 0);
     long[] shape = JsonTensors.shape(r.getOutputs(0));
     JsonArray names = new JsonArray();
@@ -141,7 +153,7 @@ public final class SeldonAdapter implements ProtocolAdapter {
     JsonObject meta = new JsonObject()
         .put("puid", requestMeta.getValue("puid") == null ? requestId : String.valueOf(requestMeta.getValue("puid")))
         .put("tags", requestMeta.getValue("tags") instanceof JsonObject t ? t : new JsonObject())
-        .put("routing", new JsonObject())
+        .put("routing", routing)
         .put("requestPath", new JsonObject().put(r.getModelName(), "gantry:" + r.getModelVersion()))
         .put("metrics", new JsonArray());
     return new JsonObject().put("data", data).put("meta", meta);

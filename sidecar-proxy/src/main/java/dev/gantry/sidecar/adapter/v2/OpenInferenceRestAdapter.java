@@ -11,6 +11,7 @@ import dev.gantry.sidecar.adapter.json.JsonTensors;
 import dev.gantry.sidecar.adapter.json.Shapes;
 import dev.gantry.sidecar.core.ErrorKind;
 import dev.gantry.sidecar.core.SidecarException;
+import dev.gantry.sidecar.routing.RouteLayer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -59,8 +60,11 @@ public final class OpenInferenceRestAdapter implements ProtocolAdapter {
   }
 
   private static void metadata(RoutingContext rc, AdapterContext ctx, String version) {
-    ctx.catalog().metadata(rc.pathParam("model"), version)
-        .onSuccess(m -> HttpSupport.ok(rc, metadataJson(m)))
+    String model = rc.pathParam("model");
+    RouteLayer.Target target = ctx.routes().describe(model, version);
+    target.link().catalog().metadata(target.model(), target.version())
+        .onSuccess(m -> HttpSupport.ok(rc, metadataJson(target.assignment().isEmpty() ? m
+            : m.toBuilder().setName(model).build())))
         .onFailure(e -> HttpSupport.fail(rc, e, OpenInferenceRestAdapter::error));
   }
 
@@ -97,6 +101,18 @@ public final class OpenInferenceRestAdapter implements ProtocolAdapter {
 
   private static void ready(RoutingContext rc, AdapterContext ctx, String version) {
     String model = rc.pathParam("model");
+    RouteLayer.Target target = ctx.routes().describe(model, version);
+    if (target.assignment().isPresent()) {
+      target.link().connection().modelReady(target.model(), target.version()).onComplete(ar -> {
+        if (ar.succeeded() && ar.result()) {
+          HttpSupport.ok(rc, new JsonObject().put("name", model).put("ready", true));
+        } else {
+          HttpSupport.fail(rc, ar.failed() ? ar.cause() : new SidecarException(ErrorKind.UNAVAILABLE, "endpoint '"
+              + model + "' is not ready: its variant '" + target.variantName() + "' is not"), OpenInferenceRestAdapter::error);
+        }
+      });
+      return;
+    }
     ctx.runner().modelReady(model, version).onComplete(ar -> {
       if (ar.succeeded() && ar.result()) {
         HttpSupport.ok(rc, new JsonObject().put("name", model).put("ready", true));
@@ -114,14 +130,16 @@ public final class OpenInferenceRestAdapter implements ProtocolAdapter {
 
   private static void infer(RoutingContext rc, AdapterContext ctx, String version) {
     ModelInferRequest request;
+    RouteLayer.Target target;
     try {
       request = parse(rc.pathParam("model"), version, HttpSupport.jsonBody(rc));
+      target = ctx.route(rc, request.getModelName(), request.getModelVersion());
     } catch (SidecarException e) {
       HttpSupport.fail(rc, e, OpenInferenceRestAdapter::error);
       return;
     }
-    HttpSupport.respond(rc, ctx.path().infer(HttpSupport.call(rc, PROTOCOL, request, ctx.forwarded())),
-        OpenInferenceRestAdapter::render, OpenInferenceRestAdapter::error);
+    HttpSupport.respond(rc, ctx.infer(rc, PROTOCOL, request, target), OpenInferenceRestAdapter::render,
+        OpenInferenceRestAdapter::error);
   }
 
   static ModelInferRequest parse(String model, String version, JsonObject body) {

@@ -1,0 +1,260 @@
+package dev.gantry.sidecar.admin;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.gantry.sidecar.cluster.StateStore;
+import dev.gantry.sidecar.core.SidecarException;
+import dev.gantry.sidecar.routing.EndpointRecord;
+import dev.gantry.sidecar.routing.EndpointSpec;
+import dev.gantry.sidecar.routing.EndpointSpecParser;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin API, on its own port: declarative endpoint specs with revisions. Every request needs
+ * {@code Authorization: Bearer <token>} when a token is configured; without one the server listens on loopback only.
+ *
+ * <pre>
+ * GET    /admin/v1/endpoints           every endpoint
+ * GET    /admin/v1/endpoints/{name}    one (ETag: its revision)
+ * PUT    /admin/v1/endpoints/{name}    the whole spec, JSON or YAML; If-Match: "revision" guards concurrent edits
+ * DELETE /admin/v1/endpoints/{name}    If-Match as for PUT
+ * GET    /admin/v1/cluster             this member and the members it sees
+ * </pre>
+ *
+ * Errors are {@code {"error": "…", "problems": [{"field": "variants[1].weight", "message": "…"}]}} with 400 (not
+ * readable), 401 (no or wrong token), 404, 409 (a write race that kept losing), 412 (stale If-Match), 415 or 422 (not
+ * valid).
+ */
+public final class AdminServer {
+  private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
+  private static final int MAX_SPEC_BYTES = 1 << 20;
+
+  private final HttpServer server;
+
+  private AdminServer(HttpServer server) {
+    this.server = server;
+  }
+
+  /**
+   * Starts the admin API.
+   *
+   * @param token the bearer token; empty: no token, and the server binds loopback whatever {@code host} says
+   */
+  public static AdminServer start(Vertx vertx, String host, int port, Optional<String> token, EndpointAdmin endpoints,
+      StateStore store) {
+    requireNonNull(token, "token");
+    String bind = host;
+    if (token.isEmpty() && !isLoopback(host)) {
+      LOG.warn("event=admin_loopback_only reason=\"no admin token is set\" asked_host={} fix=\"set --admin-token or"
+          + " GANTRY_ADMIN_TOKEN to listen on {}\"", host, host);
+      bind = "127.0.0.1";
+    }
+    Router router = Router.router(vertx);
+    Optional<BearerToken> check = token.map(BearerToken::new);
+    router.route().handler(rc -> {
+      if (check.isPresent() && !check.get().accepts(rc.request().getHeader(HttpHeaders.AUTHORIZATION))) {
+        rc.response().putHeader("WWW-Authenticate", "Bearer realm=\"gantry-admin\"");
+        error(rc, new AdminException(401, rc.request().getHeader(HttpHeaders.AUTHORIZATION) == null
+            ? "this admin API needs 'Authorization: Bearer <token>'" : "the bearer token is not the admin token"));
+        return;
+      }
+      rc.next();
+    });
+    router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_SPEC_BYTES));
+    EndpointSpecParser parser = new EndpointSpecParser();
+    router.get("/admin/v1/endpoints").handler(rc -> answer(rc, endpoints.list().map(list -> {
+      JsonArray items = new JsonArray();
+      list.forEach(r -> items.add(view(r)));
+      return new JsonObject().put("items", items);
+    })));
+    router.get("/admin/v1/endpoints/:name").handler(rc -> answer(rc, endpoints.get(rc.pathParam("name")).map(r -> {
+      etag(rc, r);
+      return view(r);
+    })));
+    router.put("/admin/v1/endpoints/:name").handler(rc -> {
+      EndpointSpec spec;
+      OptionalLong ifMatch;
+      try {
+        spec = named(readSpec(rc, parser), rc.pathParam("name"));
+        ifMatch = ifMatch(rc);
+      } catch (AdminException e) {
+        error(rc, e);
+        return;
+      }
+      answer(rc, endpoints.apply(spec, ifMatch).map(o -> {
+        etag(rc, o.record());
+        rc.response().setStatusCode(o.change() == EndpointAdmin.Change.CREATED ? 201 : 200);
+        return view(o.record()).put("change", o.change().name().toLowerCase(Locale.ROOT));
+      }));
+    });
+    router.delete("/admin/v1/endpoints/:name").handler(rc -> {
+      OptionalLong ifMatch;
+      try {
+        ifMatch = ifMatch(rc);
+      } catch (AdminException e) {
+        error(rc, e);
+        return;
+      }
+      answer(rc, endpoints.delete(rc.pathParam("name"), ifMatch).map(r -> view(r).put("change", "deleted")));
+    });
+    router.get("/admin/v1/cluster").handler(rc -> answer(rc, vertx.executeBlocking(() -> new JsonObject()
+        .put("self", store.self()).put("members", new JsonArray(store.members())), false)));
+    router.route().last().handler(rc -> error(rc, new AdminException(404, "no admin resource "
+        + rc.request().method() + " " + rc.request().path() + "; see /admin/v1/endpoints")));
+    router.route().failureHandler(rc -> {
+      if (rc.failure() instanceof AdminException e) {
+        error(rc, e);
+      } else if (rc.statusCode() == 413) {
+        error(rc, new AdminException(413, "a spec may be at most " + MAX_SPEC_BYTES + " bytes"));
+      } else if (rc.statusCode() == 405) {
+        error(rc, new AdminException(405, "method " + rc.request().method() + " is not allowed on "
+            + rc.request().path()));
+      } else {
+        LOG.error("event=admin_request_failed path={} reason=\"{}\"", rc.request().path(),
+            rc.failure() == null ? rc.statusCode() : rc.failure().toString(), rc.failure());
+        error(rc, new AdminException(500, "the admin request failed: " + (rc.failure() == null ? "HTTP "
+            + rc.statusCode() : rc.failure().getMessage())));
+      }
+    });
+    HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(bind).setPort(port))
+        .requestHandler(router).listen().await();
+    LOG.info("event=admin_started host={} port={} token={}", bind, server.actualPort(),
+        token.isPresent() ? "required" : "none (loopback only)");
+    return new AdminServer(server);
+  }
+
+  public int port() {
+    return server.actualPort();
+  }
+
+  public Future<Void> close() {
+    return server.close();
+  }
+
+  static boolean isLoopback(String host) {
+    return host.equals("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("[::1]");
+  }
+
+  private static EndpointSpec readSpec(RoutingContext rc, EndpointSpecParser parser) {
+    String body = rc.body() == null ? null : rc.body().asString();
+    if (body == null || body.isBlank()) {
+      throw new AdminException(400, "the request body is empty; send the endpoint's spec as JSON or YAML");
+    }
+    String type = Optional.ofNullable(rc.request().getHeader(HttpHeaders.CONTENT_TYPE)).orElse("application/json")
+        .split(";")[0].trim().toLowerCase(Locale.ROOT);
+    try {
+      return switch (type) {
+        case "application/json" -> parser.json(body);
+        case "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml" -> parser.yaml(body);
+        default -> throw new AdminException(415, "content type '" + type + "' is not taken; send application/json"
+            + " or application/yaml");
+      };
+    } catch (SidecarException e) {
+      throw new AdminException(400, e.getMessage(), problemsOf(e.getMessage()));
+    }
+  }
+
+  /** The field a parse error names ({@code endpoint spec: variants[1].weight: expected …}), as a problem. */
+  private static java.util.List<dev.gantry.sidecar.routing.SpecProblem> problemsOf(String message) {
+    String prefix = "endpoint spec: ";
+    if (message.startsWith(prefix)) {
+      String rest = message.substring(prefix.length());
+      int colon = rest.indexOf(": ");
+      if (colon > 0 && !rest.substring(0, colon).contains(" ")) {
+        return java.util.List.of(new dev.gantry.sidecar.routing.SpecProblem(rest.substring(0, colon),
+            rest.substring(colon + 2)));
+      }
+    }
+    return java.util.List.of();
+  }
+
+  /** The spec with the path's name; a body naming another endpoint is refused. */
+  private static EndpointSpec named(EndpointSpec spec, String name) {
+    if (spec.name() != null && !spec.name().equals(name)) {
+      throw new AdminException(422, "the spec's name '" + spec.name() + "' is not the endpoint in the path, '" + name
+          + "'", java.util.List.of(new dev.gantry.sidecar.routing.SpecProblem("name", "must be '" + name
+              + "' (the name in the path) or left out")));
+    }
+    return new EndpointSpec(name, spec.salt(), spec.stickyKey(), spec.allowOverride(), spec.variants());
+  }
+
+  /** {@code If-Match: "3"} (or {@code 3}); {@code "0"} means "only if it does not exist yet". */
+  private static OptionalLong ifMatch(RoutingContext rc) {
+    String value = rc.request().getHeader(HttpHeaders.IF_MATCH);
+    if (value == null) {
+      return OptionalLong.empty();
+    }
+    String bare = value.trim();
+    if (bare.startsWith("W/")) {
+      bare = bare.substring(2);
+    }
+    bare = bare.replace("\"", "");
+    try {
+      long revision = Long.parseLong(bare);
+      if (revision >= 0) {
+        return OptionalLong.of(revision);
+      }
+    } catch (NumberFormatException e) {
+      // refused below
+    }
+    throw new AdminException(400, "If-Match must be a revision in quotes, e.g. If-Match: \"3\"; got '" + value + "'");
+  }
+
+  private static void etag(RoutingContext rc, EndpointRecord r) {
+    rc.response().putHeader(HttpHeaders.ETAG, "\"" + r.revision() + "\"");
+  }
+
+  static JsonObject view(EndpointRecord r) {
+    JsonObject allocation = new JsonObject();
+    r.allocation().forEach((variant, ranges) -> {
+      JsonArray list = new JsonArray();
+      ranges.forEach(range -> list.add(new JsonArray().add(range.start()).add(range.end())));
+      allocation.put(variant, list);
+    });
+    return new JsonObject().put("name", r.spec().name()).put("revision", r.revision())
+        .put("updated_at", r.updatedAt()).put("updated_by", r.updatedBy())
+        .put("spec", new JsonObject(r.specAsMap())).put("buckets", allocation);
+  }
+
+  private static void answer(RoutingContext rc, Future<JsonObject> result) {
+    result.onComplete(ar -> {
+      if (ar.succeeded()) {
+        rc.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(ar.result().encodePrettily());
+      } else if (ar.cause() instanceof AdminException e) {
+        error(rc, e);
+      } else {
+        LOG.error("event=admin_request_failed path={} reason=\"{}\"", rc.request().path(), ar.cause().toString(),
+            ar.cause());
+        error(rc, new AdminException(503, "cluster state could not be read or written: " + ar.cause().getMessage()));
+      }
+    });
+  }
+
+  private static void error(RoutingContext rc, AdminException e) {
+    if (rc.response().ended()) {
+      return;
+    }
+    JsonArray problems = new JsonArray();
+    e.problems().forEach(p -> problems.add(new JsonObject().put("field", p.path()).put("message", p.message())));
+    JsonObject body = new JsonObject().put("error", e.getMessage());
+    if (!problems.isEmpty()) {
+      body.put("problems", problems);
+    }
+    rc.response().setStatusCode(e.status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(body.encodePrettily());
+  }
+}

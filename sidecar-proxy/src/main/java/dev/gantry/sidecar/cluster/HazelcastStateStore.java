@@ -1,0 +1,242 @@
+package dev.gantry.sidecar.cluster;
+
+import static java.util.Objects.requireNonNull;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.InMemoryFormat;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.MergePolicyConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.MapEvent;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryEvictedListener;
+import com.hazelcast.map.listener.EntryExpiredListener;
+import com.hazelcast.map.listener.EntryMergedListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import com.hazelcast.map.listener.MapClearedListener;
+import com.hazelcast.spi.merge.LatestUpdateMergePolicy;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Cluster state in an embedded Hazelcast member: one {@link IMap} per {@link StateKind}, each entry backed up
+ * synchronously on one other member, so a member that dies (even by SIGKILL) loses nothing while one other survives.
+ *
+ * <p>Members find each other over TCP/IP by a list of addresses, or by the DNS name of a Kubernetes headless
+ * Service; multicast and auto-detection are off, and the cluster name keeps Deployments apart. After a network split
+ * the halves merge back with the most recently updated entry winning, and every listener hears the merged state.
+ *
+ * <p>Only IMap operations, entry listeners and the member list are used: all open source in every Hazelcast 5.x,
+ * none of the Enterprise-only CP Subsystem.
+ */
+public final class HazelcastStateStore implements StateStore {
+  private static final Logger LOG = LoggerFactory.getLogger(HazelcastStateStore.class);
+
+  private final HazelcastInstance hz;
+  private final List<Runnable> onMerged = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  private HazelcastStateStore(HazelcastInstance hz) {
+    this.hz = hz;
+    hz.getLifecycleService().addLifecycleListener(event -> {
+      if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
+        LOG.info("event=cluster_merged members={}", members());
+        onMerged.forEach(Runnable::run);
+      }
+    });
+  }
+
+  /** Starts a member and joins its cluster (or forms one alone); returns once it has. */
+  public static HazelcastStateStore start(ClusterSettings settings) {
+    requireNonNull(settings, "settings");
+    HazelcastStateStore store = new HazelcastStateStore(Hazelcast.newHazelcastInstance(config(settings)));
+    LOG.info("event=cluster_joined name={} self={} members={}", settings.name(), store.self(), store.members());
+    return store;
+  }
+
+  static Config config(ClusterSettings settings) {
+    Config config = new Config();
+    config.setClusterName(settings.name());
+    config.setInstanceName("gantry-" + settings.host() + "-" + settings.port() + "-" + java.util.UUID.randomUUID());
+    config.setProperty("hazelcast.logging.type", "slf4j");
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    // the sidecar shuts its member down itself, after draining
+    config.setProperty("hazelcast.shutdownhook.enabled", "false");
+    config.setProperty("hazelcast.local.localAddress", settings.host());
+    // a small cluster of sidecars: join and notice a dead member in seconds, not Hazelcast's minutes
+    config.setProperty("hazelcast.wait.seconds.before.join", "1");
+    config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    config.setProperty("hazelcast.max.no.heartbeat.seconds", "10");
+    config.setProperty("hazelcast.merge.first.run.delay.seconds", "10");
+    config.setProperty("hazelcast.merge.next.run.delay.seconds", "10");
+    config.setProperty("hazelcast.graceful.shutdown.max.wait", "20");
+    config.getJetConfig().setEnabled(false);
+    NetworkConfig network = config.getNetworkConfig();
+    network.setPort(settings.port()).setPortAutoIncrement(false);
+    network.setPublicAddress(settings.host() + ":" + settings.port());
+    JoinConfig join = network.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    if (settings.kubernetesDns().isPresent()) {
+      join.getTcpIpConfig().setEnabled(false);
+      join.getKubernetesConfig().setEnabled(true)
+          .setProperty("service-dns", settings.kubernetesDns().get())
+          .setProperty("service-port", String.valueOf(settings.port()));
+    } else {
+      List<String> members = new ArrayList<>(settings.members());
+      if (members.isEmpty()) {
+        members.add(settings.host() + ":" + settings.port());
+      }
+      join.getTcpIpConfig().setEnabled(true).setMembers(members).setConnectionTimeoutSeconds(2);
+    }
+    config.addMapConfig(new MapConfig("gantry.*")
+        .setBackupCount(1)
+        .setAsyncBackupCount(0)
+        .setInMemoryFormat(InMemoryFormat.BINARY)
+        .setPerEntryStatsEnabled(true)
+        .setMergePolicyConfig(new MergePolicyConfig(LatestUpdateMergePolicy.class.getName(), 100)));
+    return config;
+  }
+
+  private IMap<String, String> map(StateKind kind) {
+    return hz.getMap(kind.mapName());
+  }
+
+  @Override
+  public Optional<String> get(StateKind kind, String name) {
+    return Optional.ofNullable(map(kind).get(name));
+  }
+
+  @Override
+  public Map<String, String> all(StateKind kind) {
+    return Map.copyOf(new HashMap<>(map(kind)));
+  }
+
+  @Override
+  public boolean compareAndSet(StateKind kind, String name, Optional<String> expected, String document) {
+    requireNonNull(document, "document");
+    IMap<String, String> map = map(kind);
+    return expected.isEmpty() ? map.putIfAbsent(name, document) == null : map.replace(name, expected.get(), document);
+  }
+
+  @Override
+  public boolean compareAndDelete(StateKind kind, String name, String expected) {
+    return map(kind).remove(name, expected);
+  }
+
+  @Override
+  public void listen(StateKind kind, StateListener listener) {
+    IMap<String, String> map = map(kind);
+    Feed feed = new Feed(listener);
+    map.addEntryListener(feed, true);
+    onMerged.add(() -> feed.reset(new HashMap<>(map)));
+    feed.start(new HashMap<>(map));
+  }
+
+  @Override
+  public String self() {
+    return address(hz.getCluster().getLocalMember());
+  }
+
+  @Override
+  public List<String> members() {
+    return hz.getCluster().getMembers().stream().map(HazelcastStateStore::address).toList();
+  }
+
+  private static String address(Member m) {
+    return m.getAddress().getHost() + ":" + m.getAddress().getPort();
+  }
+
+  @Override
+  public void close() {
+    if (hz.getLifecycleService().isRunning()) {
+      hz.shutdown();
+    }
+  }
+
+  /**
+   * Entry events to one listener, one at a time. Events that come before the first full read are held and replayed
+   * after it: events for one entry come in the order its changes were made, so the last one applied is its latest.
+   */
+  private static final class Feed implements EntryAddedListener<String, String>, EntryUpdatedListener<String, String>,
+      EntryRemovedListener<String, String>, EntryEvictedListener<String, String>,
+      EntryExpiredListener<String, String>, EntryMergedListener<String, String>, MapClearedListener {
+    private final StateListener listener;
+    private List<Runnable> held = new ArrayList<>();
+
+    Feed(StateListener listener) {
+      this.listener = listener;
+    }
+
+    synchronized void start(Map<String, String> all) {
+      listener.reset(all);
+      held.forEach(Runnable::run);
+      held = null;
+    }
+
+    synchronized void reset(Map<String, String> all) {
+      if (held == null) {
+        listener.reset(all);
+      }
+    }
+
+    private synchronized void deliver(Runnable event) {
+      if (held != null) {
+        held.add(event);
+      } else {
+        event.run();
+      }
+    }
+
+    @Override
+    public void entryAdded(EntryEvent<String, String> e) {
+      deliver(() -> listener.put(e.getKey(), e.getValue()));
+    }
+
+    @Override
+    public void entryUpdated(EntryEvent<String, String> e) {
+      deliver(() -> listener.put(e.getKey(), e.getValue()));
+    }
+
+    @Override
+    public void entryMerged(EntryEvent<String, String> e) {
+      deliver(() -> {
+        if (e.getValue() != null) {
+          listener.put(e.getKey(), e.getValue());
+        }
+      });
+    }
+
+    @Override
+    public void entryRemoved(EntryEvent<String, String> e) {
+      deliver(() -> listener.remove(e.getKey()));
+    }
+
+    @Override
+    public void entryEvicted(EntryEvent<String, String> e) {
+      deliver(() -> listener.remove(e.getKey()));
+    }
+
+    @Override
+    public void entryExpired(EntryEvent<String, String> e) {
+      deliver(() -> listener.remove(e.getKey()));
+    }
+
+    @Override
+    public void mapCleared(MapEvent event) {
+      deliver(() -> listener.reset(Map.of()));
+    }
+  }
+}

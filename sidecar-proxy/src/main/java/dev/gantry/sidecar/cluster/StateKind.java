@@ -1,0 +1,32 @@
+package dev.gantry.sidecar.cluster;
+
+/**
+ * The kinds of cluster state, one Hazelcast map each (named {@code gantry.<kind>}, backed up on at least one other
+ * member). Each entry is one declarative object, keyed by its name, stored as a JSON document.
+ */
+public enum StateKind {
+  /** Endpoints and their variants ({@code dev.gantry.sidecar.routing}). */
+  ENDPOINTS("endpoints"),
+  /** Shadow traffic specs. */
+  SHADOWS("shadows"),
+  /** A/B experiments. */
+  EXPERIMENTS("experiments"),
+  /** Canary rollouts. */
+  ROLLOUTS("rollouts");
+
+  private final String plural;
+
+  StateKind(String plural) {
+    this.plural = plural;
+  }
+
+  /** The kind as the admin API and the CLI name it: {@code endpoints}. */
+  public String plural() {
+    return plural;
+  }
+
+  /** The Hazelcast map that holds this kind. */
+  public String mapName() {
+    return "gantry." + plural;
+  }
+}
