@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 export GANTRY_CONFIG="${GANTRY_CONFIG:-examples/gantry.yaml}"
 
 echo "==> building (first time: a few minutes; Maven downloads dependencies)"
-./mvnw -B -q -DskipTests -pl model-runner,sidecar-proxy -am package
+./mvnw -B -q -DskipTests -pl model-runner,sidecar-proxy,cli -am package
 
 port=$(sed -n 's/^  port: *\([0-9]*\).*/\1/p' "$GANTRY_CONFIG" | head -n 1)
 port=${GANTRY_SIDECAR_PORT:-${port:-8080}}
@@ -42,10 +42,16 @@ done
 cat <<TXT
 
 ==> Gantry is serving the example models on http://127.0.0.1:$port (REST and gRPC)
-    models:  churn-onnx, churn-torchscript, churn-mlflow      metrics: /metrics   probes: /livez /readyz
+    models:  churn-onnx, churn-torchscript, churn-mlflow, customer-churn (versions 1 and 2)
+    endpoint: churn = customer-churn v1 "champion" 90 % / v2 "challenger" 10 %, sticky by x-user-id
+    metrics: /metrics   probes: /livez /readyz   admin API: http://127.0.0.1:8081 (loopback: no token set)
 
-  MLflow:
-    curl -s localhost:$port/invocations -H 'content-type: application/json' -d '{"dataframe_records": [{"tenure": 12, "monthly_charges": 70.35, "total_charges": 844.20, "contract_type": "Month-to-month", "payment_method": "Electronic check"}]}'
+  The churn endpoint (every answer names its variant in x-gantry-variant):
+    curl -si localhost:$port/v2/models/churn/infer -H 'x-user-id: alice' -H 'content-type: application/json' -d '{"inputs": [{"name": "tenure", "shape": [1, 1], "datatype": "FP32", "data": [24]}, {"name": "monthly_charges", "shape": [1, 1], "datatype": "FP32", "data": [90]}, {"name": "total_charges", "shape": [1, 1], "datatype": "FP32", "data": [2160]}, {"name": "contract_type", "shape": [1, 1], "datatype": "BYTES", "data": ["One year"]}, {"name": "payment_method", "shape": [1, 1], "datatype": "BYTES", "data": ["Bank transfer (automatic)"]}]}'
+    ./gantry get endpoints
+
+  MLflow (/invocations calls the default model: the churn endpoint):
+    curl -si localhost:$port/invocations -H 'content-type: application/json' -d '{"dataframe_records": [{"tenure": 12, "monthly_charges": 70.35, "total_charges": 844.20, "contract_type": "Month-to-month", "payment_method": "Electronic check"}]}'
   Open Inference v2 (KServe v2):
     curl -s localhost:$port/v2/models/churn-torchscript/infer -H 'content-type: application/json' -d '{"inputs": [{"name": "input", "shape": [1, 3], "datatype": "FP32", "data": [12, 70.35, 844.2]}]}'
   KServe v1:

@@ -55,6 +55,16 @@ public final class Gantry {
     return spec.commandLine().getErr();
   }
 
+  /** Prints a refusal (with each problem's field) and says whether the reply was one. */
+  boolean refused(AdminClient.Reply reply) {
+    if (reply.ok()) {
+      return false;
+    }
+    err().println("error (HTTP " + reply.status() + "): " + reply.error());
+    err().flush();
+    return true;
+  }
+
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
   }
@@ -186,8 +196,7 @@ public final class Gantry {
     public Integer call() throws IOException {
       String plural = plural(kind);
       AdminClient.Reply reply = gantry.client().get("/admin/v1/" + plural + (name == null ? "" : "/" + name));
-      if (!reply.ok()) {
-        gantry.err().println("error (HTTP " + reply.status() + "): " + reply.error());
+      if (gantry.refused(reply)) {
         return 1;
       }
       List<JsonNode> items = new ArrayList<>();
@@ -235,8 +244,7 @@ public final class Gantry {
       String plural = plural(kind);
       AdminClient.Reply reply = gantry.client().delete("/admin/v1/" + plural + "/" + name,
           Optional.ofNullable(ifMatch).map(String::valueOf));
-      if (!reply.ok()) {
-        gantry.err().println("error (HTTP " + reply.status() + "): " + reply.error());
+      if (gantry.refused(reply)) {
         return 1;
       }
       gantry.out().println(plural.substring(0, plural.length() - 1) + "/" + name + " deleted (was revision "
@@ -254,8 +262,7 @@ public final class Gantry {
     @Override
     public Integer call() {
       AdminClient.Reply reply = gantry.client().get("/admin/v1/cluster");
-      if (!reply.ok()) {
-        gantry.err().println("error (HTTP " + reply.status() + "): " + reply.error());
+      if (gantry.refused(reply)) {
         return 1;
       }
       String self = reply.body().path("self").asText();

@@ -12,7 +12,7 @@ public final class SidecarMain {
   private SidecarMain() {}
 
   public static void main(String[] args) throws InterruptedException {
-    if (Arrays.asList(args).contains("--help")) {
+    if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
       System.out.println(SidecarConfig.usage());
       return;
     }

@@ -46,7 +46,7 @@ class SidecarConfigTest {
   @Test
   void mistakesNameTheSettingAndWhereItCameFrom() throws Exception {
     assertThatThrownBy(() -> SidecarConfig.parse(new String[] {"--prot", "1"}, Map.of()))
-        .hasMessageContaining("unknown flag --prot").hasMessageContaining("--port");
+        .hasMessageContaining("unknown flag --prot; did you mean --port");
     assertThatThrownBy(() -> SidecarConfig.parse(new String[0], Map.of("GANTRY_SIDECAR_PORT", "eighty")))
         .hasMessageContaining("'eighty'").hasMessageContaining("environment variable GANTRY_SIDECAR_PORT");
     Path file = dir.resolve("bad.yaml");

@@ -50,6 +50,17 @@ public final class HazelcastStateStore implements StateStore {
 
   private HazelcastStateStore(HazelcastInstance hz) {
     this.hz = hz;
+    hz.getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
+      @Override
+      public void memberAdded(com.hazelcast.cluster.MembershipEvent e) {
+        LOG.info("event=cluster_member_added member={} members={}", address(e.getMember()), members());
+      }
+
+      @Override
+      public void memberRemoved(com.hazelcast.cluster.MembershipEvent e) {
+        LOG.warn("event=cluster_member_removed member={} members={}", address(e.getMember()), members());
+      }
+    });
     hz.getLifecycleService().addLifecycleListener(event -> {
       if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
         LOG.info("event=cluster_merged members={}", members());
@@ -69,7 +80,7 @@ public final class HazelcastStateStore implements StateStore {
   static Config config(ClusterSettings settings) {
     Config config = new Config();
     config.setClusterName(settings.name());
-    config.setInstanceName("gantry-" + settings.host() + "-" + settings.port() + "-" + java.util.UUID.randomUUID());
+    config.setInstanceName("gantry-" + settings.host() + "-" + settings.port());
     config.setProperty("hazelcast.logging.type", "slf4j");
     config.setProperty("hazelcast.phone.home.enabled", "false");
     // the sidecar shuts its member down itself, after draining

@@ -27,6 +27,9 @@ import java.util.Map;
  */
 public record EndpointSpec(String name, String salt, StickyKeySpec stickyKey, Boolean allowOverride,
     List<VariantSpec> variants) {
+  private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+  private static final java.util.regex.Pattern VARIANT_NAME =
+      java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
   public EndpointSpec {
     variants = variants == null ? null : Collections.unmodifiableList(new ArrayList<>(variants));
@@ -35,7 +38,10 @@ public record EndpointSpec(String name, String salt, StickyKeySpec stickyKey, Bo
   /** Everything wrong with this spec, each naming its field's path; empty when it is valid. */
   public List<SpecProblem> problems() {
     List<SpecProblem> problems = new ArrayList<>();
-    requireText(problems, "name", name);
+    if (requireText(problems, "name", name) && !NAME.matcher(name).matches()) {
+      problems.add(new SpecProblem("name", "must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or"
+          + " digit (it is a model name in URLs and a metric label), got '" + name + "'"));
+    }
     if (salt != null && salt.isEmpty()) {
       problems.add(new SpecProblem("salt", "must not be empty (leave it out to use the endpoint's name)"));
     }
@@ -55,14 +61,19 @@ public record EndpointSpec(String name, String salt, StickyKeySpec stickyKey, Bo
         problems.add(new SpecProblem(path, "must be a variant, not null"));
         continue;
       }
-      if (requireText(problems, path + ".name", v.name())) {
+      if (requireText(problems, path + ".name", v.name()) && !VARIANT_NAME.matcher(v.name()).matches()) {
+        problems.add(new SpecProblem(path + ".name", "must be 1-64 letters, digits, '.', '_' or '-', starting with a"
+            + " letter or digit (it is a header value and a metric label), got '" + v.name() + "'"));
+      } else if (v.name() != null && !v.name().isBlank()) {
         Integer first = firstIndexOfName.putIfAbsent(v.name(), i);
         if (first != null) {
           problems.add(new SpecProblem(path + ".name", "'" + v.name() + "' is already the name of variants[" + first
               + "]"));
         }
       }
-      requireText(problems, path + ".model", v.model());
+      if (requireText(problems, path + ".model", v.model()) && v.model().length() > 256) {
+        problems.add(new SpecProblem(path + ".model", "must be at most 256 characters"));
+      }
       if (v.version() != null && v.version().isBlank()) {
         problems.add(new SpecProblem(path + ".version", "must not be empty (leave it out for the default)"));
       }
