@@ -157,7 +157,10 @@ public final class Sidecar implements AutoCloseable {
     AdapterContext context = new AdapterContext(path, catalog, runner, health, new Measure(metrics),
         new ForwardedHeaders(config.forwardHeaders()), config.maxBodyBytes(), config.defaultModel(), VERSION, routes);
     int instances = config.eventLoops() > 0 ? config.eventLoops() : Runtime.getRuntime().availableProcessors();
-    AtomicInteger boundPort = new AtomicInteger(config.port());
+    // Vert.x shares one listening socket between the instances only when they ask for the same port, and an
+    // ephemeral port is not known before the first bind: with several instances, port 0 means a free port chosen now
+    AtomicInteger boundPort = new AtomicInteger(config.port() == 0 && instances > 1 ? freePort(config.host())
+        : config.port());
     List<HttpServer> servers = new CopyOnWriteArrayList<>();
     Set<HttpConnection> connections = ConcurrentHashMap.newKeySet();
     try {
@@ -167,16 +170,19 @@ public final class Sidecar implements AutoCloseable {
         vertx.deployVerticle(() -> new Front(config, context, registry, boundPort, servers, connections),
             new DeploymentOptions().setInstances(instances - 1)).await();
       }
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
+      // await() rethrows a bind failure (a checked BindException) as it is: the member must go too, or its
+      // threads keep the process alive
       store.close();
       vertx.close().await();
-      throw e;
+      throw new IllegalStateException("the sidecar could not listen on " + config.host() + ":" + config.port() + ": "
+          + e.getMessage(), e);
     }
     AdminServer admin;
     try {
       admin = AdminServer.start(vertx, config.adminHost(), config.adminPort(), config.adminToken(), endpointAdmin,
           store);
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
       store.close();
       vertx.close().await();
       throw new IllegalStateException("the admin API could not listen on " + config.adminHost() + ":"
@@ -251,6 +257,14 @@ public final class Sidecar implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  private static int freePort(String host) {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
+      return s.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("no free port on " + host + ": " + e.getMessage(), e);
+    }
   }
 
   /** The admin API's port. */

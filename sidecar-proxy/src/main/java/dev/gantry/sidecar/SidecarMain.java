@@ -27,7 +27,7 @@ public final class SidecarMain {
     Sidecar sidecar;
     try {
       sidecar = Sidecar.start(config);
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
       LOG.error("event=sidecar_start_failed reason=\"{}\"", e.getMessage(), e);
       System.exit(1);
       return;

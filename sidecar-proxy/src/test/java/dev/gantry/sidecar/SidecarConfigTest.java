@@ -54,4 +54,43 @@ class SidecarConfigTest {
     assertThatThrownBy(() -> SidecarConfig.parse(new String[] {"--config", file.toString()}, Map.of()))
         .hasMessageContaining("'sidecar.portt' is not a known setting");
   }
+
+  @Test
+  void clusterAdminAndDeclaredEndpointsComeFromTheFileAndAreChecked() throws Exception {
+    Path file = dir.resolve("gantry.yaml");
+    Files.writeString(file, """
+        sidecar:
+          cluster_name: prod-churn
+          cluster_members: [10.0.0.7:5701, 10.0.0.8]
+          admin_port: 9091
+          endpoints:
+            - name: churn
+              variants:
+                - {name: champion, model: customer-churn, version: "1", weight: 90}
+                - {name: challenger, model: customer-churn, version: "2", weight: 10}
+        """);
+    Path token = dir.resolve("token");
+    Files.writeString(token, "0123456789abcdef0123\n");
+    SidecarConfig c = SidecarConfig.parse(new String[] {"--config", file.toString(), "--cluster-port", "5801"},
+        Map.of("GANTRY_ADMIN_TOKEN_FILE", token.toString()));
+    assertThat(c.cluster().enabled()).isTrue();
+    assertThat(c.cluster().name()).isEqualTo("prod-churn");
+    assertThat(c.cluster().members()).containsExactly("10.0.0.7:5701", "10.0.0.8");
+    assertThat(c.cluster().port()).isEqualTo(5801);
+    assertThat(c.adminPort()).isEqualTo(9091);
+    assertThat(c.adminToken()).hasValue("0123456789abcdef0123");
+    assertThat(c.endpoints()).hasSize(1);
+    assertThat(c.endpoints().get(0).variants()).hasSize(2);
+    assertThat(SidecarConfig.parse(new String[] {"--cluster", "off"}, Map.of()).cluster().enabled()).isFalse();
+
+    assertThatThrownBy(() -> SidecarConfig.parse(new String[] {"--admin-token", "short"}, Map.of()))
+        .hasMessageContaining("at least 16").hasMessageContaining("flag --admin-token");
+    assertThatThrownBy(() -> SidecarConfig.parse(new String[] {"--cluster", "mesh"}, Map.of()))
+        .hasMessageContaining("'embedded' or 'off'");
+    Path bad = dir.resolve("bad-endpoints.yaml");
+    Files.writeString(bad, "sidecar:\n  endpoints:\n    - name: churn\n      variants:\n"
+        + "        - {name: a, model: m, weight: 60}\n        - {name: b, model: m, weight: 60}\n");
+    assertThatThrownBy(() -> SidecarConfig.parse(new String[] {"--config", bad.toString()}, Map.of()))
+        .hasMessageContaining("'sidecar.endpoints[0]'").hasMessageContaining("sum to exactly 100");
+  }
 }
