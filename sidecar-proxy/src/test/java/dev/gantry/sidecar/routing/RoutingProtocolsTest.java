@@ -250,4 +250,38 @@ class RoutingProtocolsTest {
     Matcher m = Pattern.compile("^" + Pattern.quote(series) + " ([0-9.eE+-]+)$", Pattern.MULTILINE).matcher(text);
     return m.find() ? Double.parseDouble(m.group(1)) : 0;
   }
+
+  @Test
+  void anEndpointIsDescribedByItsWidestVariantUnderItsOwnName() {
+    Http.Reply meta = http.get("/v2/models/churn");
+    assertThat(meta.status()).as(meta.body()).isEqualTo(200);
+    assertThat(meta.json().getString("name")).isEqualTo("churn");
+    assertThat(meta.json().getJsonArray("inputs")).hasSize(5);
+    assertThat(http.get("/v2/models/churn/ready").json().getBoolean("ready")).isTrue();
+    assertThat(http.get("/v1/models/churn").json().getBoolean("ready")).isTrue();
+    var grpcMeta = grpc.call(GRPCInferenceServiceGrpcClient.ModelMetadata,
+        dev.gantry.proto.inference.ModelMetadataRequest.newBuilder().setName("churn").build(), 0);
+    assertThat(grpcMeta.status()).isEqualTo(GrpcStatus.OK);
+    assertThat(grpcMeta.value().getName()).isEqualTo("churn");
+    assertThat(grpcMeta.value().getVersionsList()).contains("1");
+  }
+
+  @Test
+  void aRemoteUpstreamMayBeAnotherSidecar() {
+    // a second sidecar in front of this one's runner stands for another Deployment's Service
+    try (Sidecar other = Sidecar.start(SidecarConfig.forRunner(local.grpcPort(), null))) {
+      org.awaitility.Awaitility.await().until(() -> other.health().ready());
+      Http admin = new Http(sidecar.adminPort());
+      Http.Reply applied = admin.request("PUT", "/admin/v1/endpoints/via-sidecar", "application/json", """
+          {"variants": [{"name": "elsewhere", "model": "customer-churn", "version": "2",
+                         "upstream": "127.0.0.1:%d", "weight": 100}]}""".formatted(other.port()));
+      assertThat(applied.status()).as(applied.body()).isEqualTo(201);
+      Http.Reply r = http.post("/v2/models/via-sidecar/infer", "application/json", Specs.disputedRow());
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      assertThat(r.header("x-gantry-variant")).isEqualTo("elsewhere");
+      assertThat(r.json().getJsonArray("outputs").getJsonObject(0).getJsonArray("data").getDouble(1))
+          .isCloseTo(V2_CHURN, within(1e-5));
+      assertThat(admin.request("DELETE", "/admin/v1/endpoints/via-sidecar", null, null).status()).isEqualTo(200);
+    }
+  }
 }
