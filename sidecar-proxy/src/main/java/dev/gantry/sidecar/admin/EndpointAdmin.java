@@ -36,6 +36,11 @@ public final class EndpointAdmin {
   private static final Logger LOG = LoggerFactory.getLogger(EndpointAdmin.class);
   /** Attempts at a write that lost a race with another writer, before it is answered 409. */
   private static final int ATTEMPTS = 8;
+  /**
+   * How long an admin request waits for cluster state. While a dead member's partitions move to their backups the
+   * cluster may not answer for a while; the caller hears 503 instead of waiting on Hazelcast's two-minute timeout.
+   */
+  static final long CLUSTER_TIMEOUT_SECONDS = 15;
 
   /** What a change did: the record now stored, and whether it was created, changed, or already so. */
   public record Outcome(EndpointRecord record, Change change) {}
@@ -57,14 +62,14 @@ public final class EndpointAdmin {
 
   /** Every endpoint, by name. */
   public Future<List<EndpointRecord>> list() {
-    return vertx.executeBlocking(() -> store.all(StateKind.ENDPOINTS).values().stream()
-        .map(EndpointRecord::fromJson).sorted(Comparator.comparing(r -> r.spec().name())).toList(), false);
+    return blocking(() -> store.all(StateKind.ENDPOINTS).values().stream()
+        .map(EndpointRecord::fromJson).sorted(Comparator.comparing(r -> r.spec().name())).toList());
   }
 
   /** One endpoint; 404 when there is none of that name. */
   public Future<EndpointRecord> get(String name) {
-    return vertx.executeBlocking(() -> store.get(StateKind.ENDPOINTS, name).map(EndpointRecord::fromJson)
-        .orElseThrow(() -> notFound(name)), false);
+    return blocking(() -> store.get(StateKind.ENDPOINTS, name).map(EndpointRecord::fromJson)
+        .orElseThrow(() -> notFound(name)));
   }
 
   /**
@@ -77,7 +82,7 @@ public final class EndpointAdmin {
       return Future.failedFuture(invalid(spec.name(), problems));
     }
     return checkUpstreams(spec).compose(upstreamProblems -> upstreamProblems.isEmpty()
-        ? vertx.executeBlocking(() -> write(spec, ifMatch), false)
+        ? blocking(() -> write(spec, ifMatch))
         : Future.failedFuture(invalid(spec.name(), upstreamProblems)));
   }
 
@@ -104,7 +109,7 @@ public final class EndpointAdmin {
 
   /** Deletes an endpoint; 404 when there is none, 412 when {@code ifMatch} is not its revision. */
   public Future<EndpointRecord> delete(String name, OptionalLong ifMatch) {
-    return vertx.executeBlocking(() -> {
+    return blocking(() -> {
       for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
         Optional<String> current = store.get(StateKind.ENDPOINTS, name);
         if (current.isEmpty()) {
@@ -119,7 +124,15 @@ public final class EndpointAdmin {
         }
       }
       throw new AdminException(409, "endpoint '" + name + "' kept changing while it was being deleted; try again");
-    }, false);
+    });
+  }
+
+  /** Cluster work on a worker thread, answered within {@link #CLUSTER_TIMEOUT_SECONDS}. */
+  private <T> Future<T> blocking(java.util.concurrent.Callable<T> work) {
+    return vertx.executeBlocking(work, false).timeout(CLUSTER_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)
+        .recover(e -> Future.failedFuture(e instanceof java.util.concurrent.TimeoutException
+            ? new AdminException(503, "cluster state did not answer within " + CLUSTER_TIMEOUT_SECONDS + " s (a member"
+                + " may have just left); try again") : e));
   }
 
   private Outcome write(EndpointSpec spec, OptionalLong ifMatch) {
