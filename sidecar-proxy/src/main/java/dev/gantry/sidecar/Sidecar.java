@@ -272,6 +272,11 @@ public final class Sidecar implements AutoCloseable {
     return admin.port();
   }
 
+  /** The address the admin API listens on. */
+  public String adminHost() {
+    return admin.host();
+  }
+
   /** This sidecar's snapshot of the endpoints in cluster state. */
   public EndpointTable endpoints() {
     return endpoints;

@@ -44,9 +44,11 @@ public final class AdminServer {
   private static final int MAX_SPEC_BYTES = 1 << 20;
 
   private final HttpServer server;
+  private final String host;
 
-  private AdminServer(HttpServer server) {
+  private AdminServer(HttpServer server, String host) {
     this.server = server;
+    this.host = host;
   }
 
   /**
@@ -134,11 +136,16 @@ public final class AdminServer {
         .requestHandler(router).listen().await();
     LOG.info("event=admin_started host={} port={} token={}", bind, server.actualPort(),
         token.isPresent() ? "required" : "none (loopback only)");
-    return new AdminServer(server);
+    return new AdminServer(server, bind);
   }
 
   public int port() {
     return server.actualPort();
+  }
+
+  /** The address it listens on: loopback whenever no token is set. */
+  public String host() {
+    return host;
   }
 
   public Future<Void> close() {

@@ -208,4 +208,17 @@ class AdminApiTest {
     assertThat(reply.status()).isEqualTo(404);
     assertThat(reply.json().getString("error")).contains("/admin/v1/nothing");
   }
+
+  @Test
+  void withoutATokenTheAdminApiListensOnLoopbackOnly() {
+    SidecarConfig open = SidecarConfig.parse(new String[] {"--host", "127.0.0.1", "--port", "0", "--runner-port",
+        Integer.toString(runner.grpcPort()), "--admin-host", "0.0.0.0", "--admin-port", "0", "--cluster", "off",
+        "--event-loops", "1"}, java.util.Map.of());
+    try (Sidecar alone = Sidecar.start(open)) {
+      assertThat(alone.adminHost()).isEqualTo("127.0.0.1");
+      // and it needs no token there
+      assertThat(new Http(alone.adminPort()).request("GET", "/admin/v1/endpoints", null, null).status())
+          .isEqualTo(200);
+    }
+  }
 }
