@@ -199,13 +199,22 @@ public final class AdminServer {
     return new EndpointSpec(name, spec.salt(), spec.stickyKey(), spec.allowOverride(), spec.variants());
   }
 
-  /** {@code If-Match: "3"} (or {@code 3}); {@code "0"} means "only if it does not exist yet". */
+  /** What {@code If-Match: *} asks for: any revision, as long as the endpoint exists. */
+  static final long ANY_REVISION = -1;
+
+  /**
+   * {@code If-Match: "3"} (or {@code 3}); {@code "0"} means "only if it does not exist yet", {@code *} "only if it
+   * exists".
+   */
   private static OptionalLong ifMatch(RoutingContext rc) {
     String value = rc.request().getHeader(HttpHeaders.IF_MATCH);
     if (value == null) {
       return OptionalLong.empty();
     }
     String bare = value.trim();
+    if (bare.equals("*")) {
+      return OptionalLong.of(ANY_REVISION);
+    }
     if (bare.startsWith("W/")) {
       bare = bare.substring(2);
     }

@@ -158,6 +158,12 @@ public final class EndpointAdmin {
   }
 
   private static void checkRevision(String name, OptionalLong ifMatch, long current) {
+    if (ifMatch.isPresent() && ifMatch.getAsLong() == AdminServer.ANY_REVISION) {
+      if (current == 0) {
+        throw new AdminException(412, "endpoint '" + name + "' does not exist (If-Match: *)");
+      }
+      return;
+    }
     if (ifMatch.isPresent() && ifMatch.getAsLong() != current) {
       throw new AdminException(412, current == 0
           ? "endpoint '" + name + "' does not exist (If-Match: \"" + ifMatch.getAsLong() + "\")"

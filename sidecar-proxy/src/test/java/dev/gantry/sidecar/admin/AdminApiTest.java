@@ -122,6 +122,9 @@ class AdminApiTest {
     assertThat(admin.request("GET", "/admin/v1/endpoints/churn", null, null, AUTH).json().getLong("revision"))
         .isEqualTo(2);
     assertThat(put("churn", Specs.churn(90, 10), "if-match", "not-a-revision").status()).isEqualTo(400);
+    assertThat(put("other", Specs.churn(90, 10).replace("\"churn\"", "\"other\""), "if-match", "*").status())
+        .isEqualTo(412);
+    assertThat(put("churn", Specs.churn(70, 30), "if-match", "*").status()).isEqualTo(200);
   }
 
   @Test
