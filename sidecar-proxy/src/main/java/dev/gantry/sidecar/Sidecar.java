@@ -4,9 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import dev.gantry.sidecar.adapter.AdapterContext;
 import dev.gantry.sidecar.admin.AdminServer;
-import dev.gantry.sidecar.admin.EndpointAdmin;
+import dev.gantry.sidecar.admin.EndpointKind;
+import dev.gantry.sidecar.admin.SpecAdmin;
 import dev.gantry.sidecar.cluster.StateKind;
 import dev.gantry.sidecar.cluster.StateStore;
+import dev.gantry.sidecar.routing.EndpointRecord;
 import dev.gantry.sidecar.routing.EndpointSpec;
 import dev.gantry.sidecar.routing.EndpointTable;
 import dev.gantry.sidecar.routing.RouteLayer;
@@ -148,7 +150,8 @@ public final class Sidecar implements AutoCloseable {
         config.runnerKeepaliveMs(), Math.min(RunnerConnection.CONTROL_TIMEOUT_NANOS,
             TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs())));
     RouteLayer routes = new RouteLayer(endpoints, upstreams);
-    EndpointAdmin endpointAdmin = new EndpointAdmin(vertx, store, routes, Clock.systemUTC());
+    SpecAdmin<EndpointSpec, EndpointRecord> endpointAdmin = new SpecAdmin<>(vertx, store, new EndpointKind(routes),
+        Clock.systemUTC());
     for (EndpointSpec declared : config.endpoints()) {
       if (!endpointAdmin.declare(declared)) {
         LOG.info("event=endpoint_declared_kept name={} reason=\"cluster state has it already\"", declared.name());
@@ -180,8 +183,8 @@ public final class Sidecar implements AutoCloseable {
     }
     AdminServer admin;
     try {
-      admin = AdminServer.start(vertx, config.adminHost(), config.adminPort(), config.adminToken(), endpointAdmin,
-          store);
+      admin = AdminServer.start(vertx, config.adminHost(), config.adminPort(), config.adminToken(),
+          List.of(endpointAdmin), store, router -> { });
     } catch (Exception e) {
       store.close();
       vertx.close().await();

@@ -4,9 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.gantry.sidecar.cluster.StateStore;
 import dev.gantry.sidecar.core.SidecarException;
-import dev.gantry.sidecar.routing.EndpointRecord;
-import dev.gantry.sidecar.routing.EndpointSpec;
-import dev.gantry.sidecar.routing.EndpointSpecParser;
+import dev.gantry.sidecar.routing.SpecProblem;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -17,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -24,7 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin API, on its own port: declarative endpoint specs with revisions. Every request needs
+ * The admin API, on its own port: declarative specs (endpoints, shadows) with revisions. Every request needs
  * {@code Authorization: Bearer <token>} when a token is configured; without one the server listens on loopback only.
  *
  * <pre>
@@ -55,9 +54,11 @@ public final class AdminServer {
    * Starts the admin API.
    *
    * @param token the bearer token; empty: no token, and the server binds loopback whatever {@code host} says
+   * @param kinds the kinds of object it keeps, each at {@code /admin/v1/<plural>}
+   * @param extra more routes (under {@code /admin/v1/}), behind the same token check
    */
-  public static AdminServer start(Vertx vertx, String host, int port, Optional<String> token, EndpointAdmin endpoints,
-      StateStore store) {
+  public static AdminServer start(Vertx vertx, String host, int port, Optional<String> token,
+      List<SpecAdmin<?, ?>> kinds, StateStore store, java.util.function.Consumer<Router> extra) {
     requireNonNull(token, "token");
     String bind = host;
     if (token.isEmpty() && !isLoopback(host)) {
@@ -77,46 +78,15 @@ public final class AdminServer {
       rc.next();
     });
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_SPEC_BYTES));
-    EndpointSpecParser parser = new EndpointSpecParser();
-    router.get("/admin/v1/endpoints").handler(rc -> answer(rc, endpoints.list().map(list -> {
-      JsonArray items = new JsonArray();
-      list.forEach(r -> items.add(view(r)));
-      return new JsonObject().put("items", items);
-    })));
-    router.get("/admin/v1/endpoints/:name").handler(rc -> answer(rc, endpoints.get(rc.pathParam("name")).map(r -> {
-      etag(rc, r);
-      return view(r);
-    })));
-    router.put("/admin/v1/endpoints/:name").handler(rc -> {
-      EndpointSpec spec;
-      OptionalLong ifMatch;
-      try {
-        spec = named(readSpec(rc, parser), rc.pathParam("name"));
-        ifMatch = ifMatch(rc);
-      } catch (AdminException e) {
-        error(rc, e);
-        return;
-      }
-      answer(rc, endpoints.apply(spec, ifMatch).map(o -> {
-        etag(rc, o.record());
-        rc.response().setStatusCode(o.change() == EndpointAdmin.Change.CREATED ? 201 : 200);
-        return view(o.record()).put("change", o.change().name().toLowerCase(Locale.ROOT));
-      }));
-    });
-    router.delete("/admin/v1/endpoints/:name").handler(rc -> {
-      OptionalLong ifMatch;
-      try {
-        ifMatch = ifMatch(rc);
-      } catch (AdminException e) {
-        error(rc, e);
-        return;
-      }
-      answer(rc, endpoints.delete(rc.pathParam("name"), ifMatch).map(r -> view(r).put("change", "deleted")));
-    });
+    extra.accept(router);
+    for (SpecAdmin<?, ?> kind : kinds) {
+      mount(router, kind);
+    }
     router.get("/admin/v1/cluster").handler(rc -> answer(rc, vertx.executeBlocking(() -> new JsonObject()
         .put("self", store.self()).put("members", new JsonArray(store.members())), false)));
     router.route().last().handler(rc -> error(rc, new AdminException(404, "no admin resource "
-        + rc.request().method() + " " + rc.request().path() + "; see /admin/v1/endpoints")));
+        + rc.request().method() + " " + rc.request().path() + "; see /admin/v1/"
+        + String.join(", /admin/v1/", kinds.stream().map(k -> k.kind().stateKind().plural()).toList()))));
     router.route().failureHandler(rc -> {
       if (rc.failure() instanceof AdminException e) {
         error(rc, e);
@@ -139,6 +109,47 @@ public final class AdminServer {
     return new AdminServer(server, bind);
   }
 
+  /** The list, get, put and delete routes of one kind. */
+  private static <S, R> void mount(Router router, SpecAdmin<S, R> admin) {
+    SpecKind<S, R> kind = admin.kind();
+    String base = "/admin/v1/" + kind.stateKind().plural();
+    router.get(base).handler(rc -> answer(rc, admin.list().map(list -> {
+      JsonArray items = new JsonArray();
+      list.forEach(r -> items.add(kind.view(r)));
+      return new JsonObject().put("items", items);
+    })));
+    router.get(base + "/:name").handler(rc -> answer(rc, admin.get(rc.pathParam("name")).map(r -> {
+      etag(rc, kind.revision(r));
+      return kind.view(r);
+    })));
+    router.put(base + "/:name").handler(rc -> {
+      S spec;
+      OptionalLong ifMatch;
+      try {
+        spec = named(kind, readSpec(rc, kind), rc.pathParam("name"));
+        ifMatch = ifMatch(rc);
+      } catch (AdminException e) {
+        error(rc, e);
+        return;
+      }
+      answer(rc, admin.apply(spec, ifMatch).map(o -> {
+        etag(rc, kind.revision(o.record()));
+        rc.response().setStatusCode(o.change() == SpecAdmin.Change.CREATED ? 201 : 200);
+        return kind.view(o.record()).put("change", o.change().name().toLowerCase(Locale.ROOT));
+      }));
+    });
+    router.delete(base + "/:name").handler(rc -> {
+      OptionalLong ifMatch;
+      try {
+        ifMatch = ifMatch(rc);
+      } catch (AdminException e) {
+        error(rc, e);
+        return;
+      }
+      answer(rc, admin.delete(rc.pathParam("name"), ifMatch).map(r -> kind.view(r).put("change", "deleted")));
+    });
+  }
+
   public int port() {
     return server.actualPort();
   }
@@ -156,17 +167,17 @@ public final class AdminServer {
     return host.equals("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("[::1]");
   }
 
-  private static EndpointSpec readSpec(RoutingContext rc, EndpointSpecParser parser) {
+  private static <S> S readSpec(RoutingContext rc, SpecKind<S, ?> kind) {
     String body = rc.body() == null ? null : rc.body().asString();
     if (body == null || body.isBlank()) {
-      throw new AdminException(400, "the request body is empty; send the endpoint's spec as JSON or YAML");
+      throw new AdminException(400, "the request body is empty; send the " + kind.noun() + "'s spec as JSON or YAML");
     }
     String type = Optional.ofNullable(rc.request().getHeader(HttpHeaders.CONTENT_TYPE)).orElse("application/json")
         .split(";")[0].trim().toLowerCase(Locale.ROOT);
     try {
       return switch (type) {
-        case "application/json" -> parser.json(body);
-        case "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml" -> parser.yaml(body);
+        case "application/json" -> kind.json(body);
+        case "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml" -> kind.yaml(body);
         default -> throw new AdminException(415, "content type '" + type + "' is not taken; send application/json"
             + " or application/yaml");
       };
@@ -176,27 +187,26 @@ public final class AdminServer {
   }
 
   /** The field a parse error names ({@code endpoint spec: variants[1].weight: expected …}), as a problem. */
-  private static java.util.List<dev.gantry.sidecar.routing.SpecProblem> problemsOf(String message) {
+  private static List<SpecProblem> problemsOf(String message) {
     String prefix = "endpoint spec: ";
     if (message.startsWith(prefix)) {
       String rest = message.substring(prefix.length());
       int colon = rest.indexOf(": ");
       if (colon > 0 && !rest.substring(0, colon).contains(" ")) {
-        return java.util.List.of(new dev.gantry.sidecar.routing.SpecProblem(rest.substring(0, colon),
-            rest.substring(colon + 2)));
+        return List.of(new SpecProblem(rest.substring(0, colon), rest.substring(colon + 2)));
       }
     }
-    return java.util.List.of();
+    return List.of();
   }
 
-  /** The spec with the path's name; a body naming another endpoint is refused. */
-  private static EndpointSpec named(EndpointSpec spec, String name) {
-    if (spec.name() != null && !spec.name().equals(name)) {
-      throw new AdminException(422, "the spec's name '" + spec.name() + "' is not the endpoint in the path, '" + name
-          + "'", java.util.List.of(new dev.gantry.sidecar.routing.SpecProblem("name", "must be '" + name
-              + "' (the name in the path) or left out")));
+  /** The spec with the path's name; a body naming another object is refused. */
+  private static <S> S named(SpecKind<S, ?> kind, S spec, String name) {
+    String given = kind.name(spec);
+    if (given != null && !given.equals(name)) {
+      throw new AdminException(422, "the spec's name '" + given + "' is not the " + kind.noun() + " in the path, '"
+          + name + "'", List.of(new SpecProblem("name", "must be '" + name + "' (the name in the path) or left out")));
     }
-    return new EndpointSpec(name, spec.salt(), spec.stickyKey(), spec.allowOverride(), spec.variants());
+    return kind.named(spec, name);
   }
 
   /** What {@code If-Match: *} asks for: any revision, as long as the endpoint exists. */
@@ -230,23 +240,12 @@ public final class AdminServer {
     throw new AdminException(400, "If-Match must be a revision in quotes, e.g. If-Match: \"3\"; got '" + value + "'");
   }
 
-  private static void etag(RoutingContext rc, EndpointRecord r) {
-    rc.response().putHeader(HttpHeaders.ETAG, "\"" + r.revision() + "\"");
+  private static void etag(RoutingContext rc, long revision) {
+    rc.response().putHeader(HttpHeaders.ETAG, "\"" + revision + "\"");
   }
 
-  static JsonObject view(EndpointRecord r) {
-    JsonObject allocation = new JsonObject();
-    r.allocation().forEach((variant, ranges) -> {
-      JsonArray list = new JsonArray();
-      ranges.forEach(range -> list.add(new JsonArray().add(range.start()).add(range.end())));
-      allocation.put(variant, list);
-    });
-    return new JsonObject().put("name", r.spec().name()).put("revision", r.revision())
-        .put("updated_at", r.updatedAt()).put("updated_by", r.updatedBy())
-        .put("spec", new JsonObject(r.specAsMap())).put("buckets", allocation);
-  }
-
-  private static void answer(RoutingContext rc, Future<JsonObject> result) {
+  /** Answers with the JSON a future gives, or the error in the admin API's shape. */
+  public static void answer(RoutingContext rc, Future<JsonObject> result) {
     result.onComplete(ar -> {
       if (ar.succeeded()) {
         rc.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(ar.result().encodePrettily());
@@ -260,7 +259,8 @@ public final class AdminServer {
     });
   }
 
-  private static void error(RoutingContext rc, AdminException e) {
+  /** Answers {@code {"error": …, "problems": […]}} with the error's status. */
+  public static void error(RoutingContext rc, AdminException e) {
     if (rc.response().ended()) {
       return;
     }
