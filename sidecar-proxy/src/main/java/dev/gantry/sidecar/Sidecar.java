@@ -13,6 +13,14 @@ import dev.gantry.sidecar.routing.EndpointSpec;
 import dev.gantry.sidecar.routing.EndpointTable;
 import dev.gantry.sidecar.routing.RouteLayer;
 import dev.gantry.sidecar.runner.Upstreams;
+import dev.gantry.sidecar.shadow.ShadowKind;
+import dev.gantry.sidecar.shadow.ShadowMetrics;
+import dev.gantry.sidecar.shadow.ShadowMirror;
+import dev.gantry.sidecar.shadow.ShadowRecord;
+import dev.gantry.sidecar.shadow.ShadowSpec;
+import dev.gantry.sidecar.shadow.ShadowTable;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import dev.gantry.sidecar.adapter.HttpSupport;
 import dev.gantry.sidecar.adapter.ProtocolAdapter;
 import dev.gantry.sidecar.adapter.grpc.GrpcFront;
@@ -90,10 +98,12 @@ public final class Sidecar implements AutoCloseable {
   private final Upstreams upstreams;
   private final AdminServer admin;
   private final EndpointTable endpoints;
+  private final ShadowMirror mirror;
 
   private Sidecar(Vertx vertx, RunnerConnection runner, RunnerHealth health, PrometheusMeterRegistry registry,
       RequestPath path, int port, List<HttpServer> servers, Set<HttpConnection> connections, StateStore store,
-      Upstreams upstreams, AdminServer admin, EndpointTable endpoints) {
+      Upstreams upstreams, AdminServer admin, EndpointTable endpoints, ShadowMirror mirror) {
+    this.mirror = mirror;
     this.store = store;
     this.upstreams = upstreams;
     this.admin = admin;
@@ -134,7 +144,6 @@ public final class Sidecar implements AutoCloseable {
         TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs())));
     RunnerHealth health = new RunnerHealth(vertx, runner, catalog, config.healthIntervalMs());
     ProxyMetrics metrics = new ProxyMetrics(registry, name -> health.models().contains(name), health::serves);
-    RequestPath path = new RequestPath(runner, health, config.maxInFlight(), config.requestTimeoutMs());
     // cluster state is loaded whole before anything is served; after that the request path reads only the snapshot
     StateStore store;
     try {
@@ -150,13 +159,16 @@ public final class Sidecar implements AutoCloseable {
         config.runnerKeepaliveMs(), Math.min(RunnerConnection.CONTROL_TIMEOUT_NANOS,
             TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs())));
     RouteLayer routes = new RouteLayer(endpoints, upstreams);
+    ShadowTable shadows = new ShadowTable();
+    store.listen(StateKind.SHADOWS, shadows);
+    ShadowMirror mirror = new ShadowMirror(shadows, endpoints, routes, new ShadowMetrics(registry));
+    RequestPath path = new RequestPath(runner, health, config.maxInFlight(), config.requestTimeoutMs(), mirror);
     SpecAdmin<EndpointSpec, EndpointRecord> endpointAdmin = new SpecAdmin<>(vertx, store, new EndpointKind(routes),
         Clock.systemUTC());
-    for (EndpointSpec declared : config.endpoints()) {
-      if (!endpointAdmin.declare(declared)) {
-        LOG.info("event=endpoint_declared_kept name={} reason=\"cluster state has it already\"", declared.name());
-      }
-    }
+    SpecAdmin<ShadowSpec, ShadowRecord> shadowAdmin = new SpecAdmin<>(vertx, store, new ShadowKind(endpoints),
+        Clock.systemUTC());
+    declare(endpointAdmin, config.endpoints());
+    declare(shadowAdmin, config.shadows());
     AdapterContext context = new AdapterContext(path, catalog, runner, health, new Measure(metrics),
         new ForwardedHeaders(config.forwardHeaders()), config.maxBodyBytes(), config.defaultModel(), VERSION, routes);
     int instances = config.eventLoops() > 0 ? config.eventLoops() : Runtime.getRuntime().availableProcessors();
@@ -184,7 +196,13 @@ public final class Sidecar implements AutoCloseable {
     AdminServer admin;
     try {
       admin = AdminServer.start(vertx, config.adminHost(), config.adminPort(), config.adminToken(),
-          List.of(endpointAdmin), store, router -> { });
+          List.of(endpointAdmin, shadowAdmin), store, router -> router.get("/admin/v1/shadows/:name/disagreements")
+              .handler(rc -> {
+                JsonArray items = new JsonArray();
+                mirror.disagreements(rc.pathParam("name")).forEach(items::add);
+                AdminServer.answer(rc, Future.succeededFuture(new JsonObject().put("endpoint", rc.pathParam("name"))
+                    .put("member", store.self()).put("items", items)));
+              }));
     } catch (Exception e) {
       store.close();
       vertx.close().await();
@@ -197,7 +215,7 @@ public final class Sidecar implements AutoCloseable {
         runner.address(), config.defaultModel().orElse("-"), instances, config.maxInFlight(),
         config.requestTimeoutMs(), config.maxBodyBytes(), store.members(), endpoints.snapshot().endpoints().keySet());
     return new Sidecar(vertx, runner, health, registry, path, boundPort.get(), servers, connections, store, upstreams,
-        admin, endpoints);
+        admin, endpoints, mirror);
   }
 
   /** One HTTP server on one event loop. */
@@ -283,6 +301,21 @@ public final class Sidecar implements AutoCloseable {
   /** This sidecar's snapshot of the endpoints in cluster state. */
   public EndpointTable endpoints() {
     return endpoints;
+  }
+
+  /** The mirror layer: its shadows' copies in flight and their last disagreements. */
+  public ShadowMirror mirror() {
+    return mirror;
+  }
+
+  /** Objects declared in the configuration file, written where cluster state has none of their name. */
+  private static <S> void declare(SpecAdmin<S, ?> admin, List<S> declared) {
+    for (S spec : declared) {
+      if (!admin.declare(spec)) {
+        LOG.info("event={}_declared_kept name={} reason=\"cluster state has it already\"", admin.kind().noun(),
+            admin.kind().name(spec));
+      }
+    }
   }
 
   /** Cluster state as this sidecar's member sees it. */

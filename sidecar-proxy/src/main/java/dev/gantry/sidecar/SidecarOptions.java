@@ -6,6 +6,8 @@ import dev.gantry.sidecar.cluster.ClusterSettings;
 import dev.gantry.sidecar.routing.EndpointSpec;
 import dev.gantry.sidecar.routing.EndpointSpecParser;
 import dev.gantry.sidecar.routing.SpecProblem;
+import dev.gantry.sidecar.shadow.ShadowKind;
+import dev.gantry.sidecar.shadow.ShadowSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.StreamSupport;
@@ -142,7 +145,7 @@ final class SidecarOptions {
     } catch (CommandLine.ParameterException e) {
       throw new IllegalArgumentException(explain(e, options) + "\n" + SidecarConfig.usage());
     }
-    return options.toConfig(file.endpoints());
+    return options.toConfig(file.endpoints(), file.shadows());
   }
 
   private static String configFile(String[] args, Map<String, String> env) {
@@ -221,7 +224,7 @@ final class SidecarOptions {
     return prev[b.length()];
   }
 
-  SidecarConfig toConfig(List<EndpointSpec> endpoints) {
+  SidecarConfig toConfig(List<EndpointSpec> endpoints, List<ShadowSpec> shadows) {
     return new SidecarConfig(host, range("--port", port, 0, 65535), runnerHost, range("--runner-port", runnerPort, 1,
         65535), defaultModel.isBlank() ? Optional.empty() : Optional.of(defaultModel.trim()),
         range("--max-body-bytes", maxBodyBytes, 1, Integer.MAX_VALUE),
@@ -230,7 +233,8 @@ final class SidecarOptions {
         range("--health-interval-ms", healthIntervalMs, 50, Integer.MAX_VALUE),
         range("--event-loops", eventLoops, 0, 256), range("--shutdown-grace-ms", shutdownGraceMs, 0, Integer.MAX_VALUE),
         range("--runner-keepalive-ms", runnerKeepaliveMs, 100, Integer.MAX_VALUE), headerNames(), clusterSettings(),
-        adminHost.trim(), range("--admin-port", adminPort, 0, 65535), adminToken(), endpoints);
+        adminHost.trim(), range("--admin-port", adminPort, 0, 65535), adminToken(), endpoints,
+        shadows);
   }
 
   private int range(String flag, int value, int min, int max) {
@@ -311,8 +315,8 @@ final class SidecarOptions {
   }
 
   /** The {@code sidecar:} section of the YAML file: settings by key, and the endpoints it declares. */
-  record FileSettings(Path path, Map<String, String> values, List<EndpointSpec> endpoints) {
-    static final FileSettings NONE = new FileSettings(Path.of(""), Map.of(), List.of());
+  record FileSettings(Path path, Map<String, String> values, List<EndpointSpec> endpoints, List<ShadowSpec> shadows) {
+    static final FileSettings NONE = new FileSettings(Path.of(""), Map.of(), List.of(), List.of());
 
     static FileSettings read(Path file, CommandLine cli) {
       JsonNode root;
@@ -324,7 +328,7 @@ final class SidecarOptions {
       }
       JsonNode section = root == null ? null : root.get("sidecar");
       if (section == null) {
-        return new FileSettings(file, Map.of(), List.of());
+        return new FileSettings(file, Map.of(), List.of(), List.of());
       }
       if (!section.isObject()) {
         throw new IllegalArgumentException(file + ": 'sidecar' must be a mapping of settings");
@@ -334,46 +338,53 @@ final class SidecarOptions {
           .forEach(o -> known.add(key(o.longestName())));
       Map<String, String> values = new HashMap<>();
       List<EndpointSpec> endpoints = List.of();
+      List<ShadowSpec> shadows = List.of();
       for (Map.Entry<String, JsonNode> e : section.properties()) {
         if (e.getKey().equals("endpoints")) {
-          endpoints = endpointSpecs(file, e.getValue());
+          EndpointSpecParser parser = new EndpointSpecParser();
+          endpoints = specs(file, e.getValue(), "endpoints", parser::json, EndpointSpec::problems, EndpointSpec::name);
+          continue;
+        }
+        if (e.getKey().equals("shadows")) {
+          shadows = specs(file, e.getValue(), "shadows", ShadowKind.reader()::json, ShadowSpec::problems,
+              ShadowSpec::name);
           continue;
         }
         if (!known.contains(e.getKey())) {
           throw new IllegalArgumentException(file + ": 'sidecar." + e.getKey() + "' is not a known setting; fix: use"
-              + " one of " + new java.util.TreeSet<>(known) + " or endpoints");
+              + " one of " + new java.util.TreeSet<>(known) + ", endpoints or shadows");
         }
         JsonNode value = e.getValue();
         // a YAML list (forward_headers: [x-tenant, x-user]) is the same as its comma-separated form
         values.put(e.getKey(), value.isArray() ? String.join(",", StreamSupport.stream(value.spliterator(), false)
             .map(JsonNode::asText).toList()) : value.asText());
       }
-      return new FileSettings(file, values, endpoints);
+      return new FileSettings(file, values, endpoints, shadows);
     }
 
-    /** {@code sidecar.endpoints}: a list of specs, each checked now so that a bad one stops the start. */
-    private static List<EndpointSpec> endpointSpecs(Path file, JsonNode list) {
+    /** {@code sidecar.<key>}: a list of specs, each checked now so that a bad one stops the start. */
+    private static <S> List<S> specs(Path file, JsonNode list, String key, Function<String, S> read,
+        Function<S, List<SpecProblem>> problems, Function<S, String> name) {
       if (!list.isArray()) {
-        throw new IllegalArgumentException(file + ": 'sidecar.endpoints' must be a list of endpoint specs");
+        throw new IllegalArgumentException(file + ": 'sidecar." + key + "' must be a list of specs");
       }
-      EndpointSpecParser parser = new EndpointSpecParser();
-      List<EndpointSpec> specs = new ArrayList<>();
+      List<S> specs = new ArrayList<>();
       Set<String> names = new HashSet<>();
       for (int i = 0; i < list.size(); i++) {
-        String where = file + ": 'sidecar.endpoints[" + i + "]'";
-        EndpointSpec spec;
+        String where = file + ": 'sidecar." + key + "[" + i + "]'";
+        S spec;
         try {
-          spec = parser.json(list.get(i).toString());
+          spec = read.apply(list.get(i).toString());
         } catch (RuntimeException e) {
           throw new IllegalArgumentException(where + ": " + e.getMessage());
         }
-        List<SpecProblem> problems = spec.problems();
-        if (!problems.isEmpty()) {
-          throw new IllegalArgumentException(where + ": " + String.join("; ", problems.stream()
+        List<SpecProblem> found = problems.apply(spec);
+        if (!found.isEmpty()) {
+          throw new IllegalArgumentException(where + ": " + String.join("; ", found.stream()
               .map(SpecProblem::toString).toList()));
         }
-        if (!names.add(spec.name())) {
-          throw new IllegalArgumentException(where + ": endpoint '" + spec.name() + "' is declared twice");
+        if (!names.add(name.apply(spec))) {
+          throw new IllegalArgumentException(where + ": '" + name.apply(spec) + "' is declared twice");
         }
         specs.add(spec);
       }

@@ -106,7 +106,8 @@ public record AdapterContext(RequestPath path, ModelCatalog catalog, RunnerConne
       RouteLayer.Target target) {
     ModelInferRequest routed = target.assignment().isEmpty() ? request
         : request.toBuilder().setModelName(target.model()).setModelVersion(target.version()).build();
-    return path.infer(HttpSupport.call(rc, protocol, request, forwarded).routed(routed, target.link()));
+    return path.infer(HttpSupport.call(rc, protocol, request, forwarded).routed(routed, target.link(),
+        target.endpointName(), target.variantName()));
   }
 
   /**
@@ -133,7 +134,8 @@ public record AdapterContext(RequestPath path, ModelCatalog catalog, RunnerConne
     return targetCatalog.metadata(target.model(), target.version())
         .map(meta -> build.apply(meta).setModelName(target.model())
             .setModelVersion(ModelCatalog.describedVersion(meta, target.version())).build())
-        .compose(req -> path.infer(HttpSupport.call(rc, protocol, req, forwarded).routed(req, target.link())
+        .compose(req -> path.infer(HttpSupport.call(rc, protocol, req, forwarded)
+                .routed(req, target.link(), target.endpointName(), target.variantName())
                 .withTimeoutNanos(Math.max(1, deadline - System.nanoTime())))
             .recover(e -> {
               if (mayRetry && SidecarException.of(e).kind() == ErrorKind.NOT_FOUND) {

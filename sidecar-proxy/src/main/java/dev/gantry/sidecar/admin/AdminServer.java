@@ -188,9 +188,9 @@ public final class AdminServer {
 
   /** The field a parse error names ({@code endpoint spec: variants[1].weight: expected …}), as a problem. */
   private static List<SpecProblem> problemsOf(String message) {
-    String prefix = "endpoint spec: ";
-    if (message.startsWith(prefix)) {
-      String rest = message.substring(prefix.length());
+    int prefix = message.indexOf(" spec: ");
+    if (prefix > 0) {
+      String rest = message.substring(prefix + " spec: ".length());
       int colon = rest.indexOf(": ");
       if (colon > 0 && !rest.substring(0, colon).contains(" ")) {
         return List.of(new SpecProblem(rest.substring(0, colon), rest.substring(colon + 2)));

@@ -8,7 +8,6 @@ import dev.gantry.sidecar.core.SidecarException;
 import dev.gantry.sidecar.routing.Endpoint;
 import dev.gantry.sidecar.routing.EndpointRecord;
 import dev.gantry.sidecar.routing.EndpointSpec;
-import dev.gantry.sidecar.routing.EndpointSpecParser;
 import dev.gantry.sidecar.routing.RouteLayer;
 import dev.gantry.sidecar.routing.SpecProblem;
 import dev.gantry.sidecar.routing.Upstream;
@@ -24,32 +23,12 @@ import java.util.Optional;
  * model and version (each upstream is asked for the model's metadata). A change keeps as many keys on their variant
  * as it can ({@link Endpoint#revise}); the allocation is stored with the spec.
  */
-public final class EndpointKind implements SpecKind<EndpointSpec, EndpointRecord> {
-  private final EndpointSpecParser parser = new EndpointSpecParser();
+public final class EndpointKind extends ReaderSpecKind<EndpointSpec, EndpointRecord> {
   private final RouteLayer routes;
 
   public EndpointKind(RouteLayer routes) {
+    super(StateKind.ENDPOINTS, "endpoint", EndpointSpec.class);
     this.routes = requireNonNull(routes, "routes");
-  }
-
-  @Override
-  public StateKind stateKind() {
-    return StateKind.ENDPOINTS;
-  }
-
-  @Override
-  public String noun() {
-    return "endpoint";
-  }
-
-  @Override
-  public EndpointSpec json(String text) {
-    return parser.json(text);
-  }
-
-  @Override
-  public EndpointSpec yaml(String text) {
-    return parser.yaml(text);
   }
 
   @Override

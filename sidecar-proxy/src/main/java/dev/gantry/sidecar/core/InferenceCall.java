@@ -19,31 +19,39 @@ import java.util.Map;
  * @param inputBytes size of the payload the caller sent
  * @param abandoned completes if the caller goes away before it is answered (the call is then cancelled)
  * @param upstream where the route layer sends it; null for the pod's own runner
+ * @param endpoint the endpoint the request called, "" for none
+ * @param variant the endpoint's variant the route layer chose, "" for none
  */
 public record InferenceCall(String protocol, ModelInferRequest request, String requestId, long timeoutNanos,
-    Map<String, String> metadata, long inputBytes, Future<Void> abandoned, Upstreams.Link upstream) {
+    Map<String, String> metadata, long inputBytes, Future<Void> abandoned, Upstreams.Link upstream, String endpoint,
+    String variant) {
   public InferenceCall {
     requireNonNull(abandoned, "abandoned");
     requireNonNull(protocol, "protocol");
     requireNonNull(request, "request");
     requireNonNull(requestId, "requestId");
     metadata = Map.copyOf(metadata);
+    requireNonNull(endpoint, "endpoint");
+    requireNonNull(variant, "variant");
   }
 
   /** A call to the pod's own runner. */
   public InferenceCall(String protocol, ModelInferRequest request, String requestId, long timeoutNanos,
       Map<String, String> metadata, long inputBytes, Future<Void> abandoned) {
-    this(protocol, request, requestId, timeoutNanos, metadata, inputBytes, abandoned, null);
+    this(protocol, request, requestId, timeoutNanos, metadata, inputBytes, abandoned, null, "", "");
   }
 
   /** This call with another deadline. */
   public InferenceCall withTimeoutNanos(long nanos) {
-    return new InferenceCall(protocol, request, requestId, nanos, metadata, inputBytes, abandoned, upstream);
+    return new InferenceCall(protocol, request, requestId, nanos, metadata, inputBytes, abandoned, upstream, endpoint,
+        variant);
   }
 
-  /** This call with another request, sent to {@code link}. */
-  public InferenceCall routed(ModelInferRequest routedRequest, Upstreams.Link link) {
-    return new InferenceCall(protocol, routedRequest, requestId, timeoutNanos, metadata, inputBytes, abandoned, link);
+  /** This call with another request, sent to {@code link}, for a variant ("" for none) of an endpoint. */
+  public InferenceCall routed(ModelInferRequest routedRequest, Upstreams.Link link, String endpointName,
+      String variantName) {
+    return new InferenceCall(protocol, routedRequest, requestId, timeoutNanos, metadata, inputBytes, abandoned, link,
+        endpointName, variantName);
   }
 
   public String model() {

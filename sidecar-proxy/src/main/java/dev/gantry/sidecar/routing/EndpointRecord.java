@@ -2,12 +2,7 @@ package dev.gantry.sidecar.routing;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.gantry.sidecar.core.Documents;
 import java.util.List;
 import java.util.Map;
 
@@ -24,13 +19,6 @@ import java.util.Map;
  */
 public record EndpointRecord(long revision, String updatedAt, String updatedBy, EndpointSpec spec,
     Map<String, List<BucketRange>> allocation) {
-  // unknown keys are kept out rather than refused: a newer sidecar may write fields an older one does not know
-  private static final ObjectMapper JSON = JsonMapper.builder()
-      .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-      .serializationInclusion(JsonInclude.Include.NON_NULL)
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .build();
-
   public EndpointRecord {
     requireNonNull(updatedAt, "updatedAt");
     requireNonNull(updatedBy, "updatedBy");
@@ -50,24 +38,16 @@ public record EndpointRecord(long revision, String updatedAt, String updatedBy, 
   }
 
   public String toJson() {
-    try {
-      return JSON.writeValueAsString(this);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("an endpoint record could not be written as JSON", e);
-    }
+    return Documents.write(this);
   }
 
   /** A stored document; {@link IllegalArgumentException} when it is not one. */
   public static EndpointRecord fromJson(String json) {
-    try {
-      return JSON.readValue(json, EndpointRecord.class);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("not an endpoint record: " + e.getOriginalMessage(), e);
-    }
+    return Documents.read(json, EndpointRecord.class);
   }
 
   /** The spec as JSON, as the admin API and the CLI show it. */
   public Map<String, Object> specAsMap() {
-    return JSON.convertValue(spec, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() {});
+    return Documents.asMap(spec);
   }
 }

@@ -33,6 +33,11 @@ public final class RouteLayer {
       requireNonNull(assignment, "assignment");
     }
 
+    /** The endpoint's name, or "" for a request that called no endpoint. */
+    public String endpointName() {
+      return assignment.map(a -> a.endpoint().name()).orElse("");
+    }
+
     /** The variant's name, or "" for a request that called no endpoint. */
     public String variantName() {
       return assignment.map(a -> a.variant().name()).orElse("");

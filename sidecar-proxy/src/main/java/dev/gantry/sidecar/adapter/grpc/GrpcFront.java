@@ -159,7 +159,8 @@ public final class GrpcFront {
     }
     InferenceCall inference = new InferenceCall(PROTOCOL, routed, id, timeoutNanos(call.headers().get("grpc-timeout")),
         ctx.forwarded().select(id, k -> call.headers().get(k)), req.getSerializedSize(),
-        m == null ? io.vertx.core.Promise.<Void>promise().future() : m.abandoned(), target.link());
+        m == null ? io.vertx.core.Promise.<Void>promise().future() : m.abandoned(), target.link(),
+        target.endpointName(), target.variantName());
     answer(call.response(), ctx.path().infer(inference).andThen(ar -> {
       if (m != null) {
         if (ar.succeeded()) {
