@@ -28,9 +28,10 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "gantry", mixinStandardHelpOptions = true, version = "gantry 0.1.0",
     description = "Client of the Gantry sidecar's admin API: endpoints (traffic splits) and cluster state.",
-    subcommands = {Gantry.Apply.class, Gantry.Get.class, Gantry.Delete.class, Gantry.Members.class})
+    subcommands = {Gantry.Apply.class, Gantry.Get.class, Gantry.Delete.class, Gantry.Disagreements.class,
+        Gantry.Members.class})
 public final class Gantry {
-  static final List<String> KINDS = List.of("endpoint");
+  static final List<String> KINDS = List.of("endpoint", "shadow");
 
   @Option(names = {"-s", "--server"}, defaultValue = "${env:GANTRY_ADMIN_URL:-http://127.0.0.1:8081}",
       description = "admin API URL (env GANTRY_ADMIN_URL, default ${DEFAULT-VALUE})")
@@ -101,7 +102,8 @@ public final class Gantry {
   }
 
   @Command(name = "apply", description = "Create or change what a YAML file declares (several documents may be"
-      + " separated by ---). Each document is a spec with 'kind: endpoint' (the default) and a 'name'.")
+      + " separated by ---). Each document is a spec with 'kind: endpoint' (the default) or 'kind: shadow', and a"
+      + " 'name'.")
   static final class Apply implements Callable<Integer> {
     @ParentCommand
     Gantry gantry;
@@ -178,12 +180,12 @@ public final class Gantry {
     }
   }
 
-  @Command(name = "get", description = "Show endpoints: a table, or the specs as YAML or JSON (-o).")
+  @Command(name = "get", description = "Show endpoints or shadows: a table, or the specs as YAML or JSON (-o).")
   static final class Get implements Callable<Integer> {
     @ParentCommand
     Gantry gantry;
 
-    @Parameters(index = "0", description = "what to show: endpoints")
+    @Parameters(index = "0", description = "what to show: endpoints or shadows")
     String kind;
 
     @Parameters(index = "1", arity = "0..1", description = "one name; all when left out")
@@ -206,12 +208,12 @@ public final class Gantry {
         items.add(reply.body());
       }
       switch (output.toLowerCase(Locale.ROOT)) {
-        case "table" -> gantry.out().print(Tables.endpoints(items));
+        case "table" -> gantry.out().print(plural.equals("shadows") ? Tables.shadows(items) : Tables.endpoints(items));
         case "yaml" -> {
           YAMLMapper yaml = new YAMLMapper();
           for (JsonNode item : items) {
             ObjectNode spec = ((ObjectNode) item.path("spec")).deepCopy();
-            ObjectNode doc = yaml.createObjectNode().put("kind", "endpoint");
+            ObjectNode doc = yaml.createObjectNode().put("kind", plural.substring(0, plural.length() - 1));
             doc.setAll(spec);
             gantry.out().print(yaml.writeValueAsString(doc));
           }
@@ -225,12 +227,12 @@ public final class Gantry {
     }
   }
 
-  @Command(name = "delete", description = "Delete an endpoint.")
+  @Command(name = "delete", description = "Delete an endpoint or a shadow.")
   static final class Delete implements Callable<Integer> {
     @ParentCommand
     Gantry gantry;
 
-    @Parameters(index = "0", description = "kind: endpoint")
+    @Parameters(index = "0", description = "kind: endpoint or shadow")
     String kind;
 
     @Parameters(index = "1", description = "its name")
@@ -249,6 +251,27 @@ public final class Gantry {
       }
       gantry.out().println(plural.substring(0, plural.length() - 1) + "/" + name + " deleted (was revision "
           + reply.body().path("revision").asLong() + ")");
+      gantry.out().flush();
+      return 0;
+    }
+  }
+
+  @Command(name = "disagreements", description = "Show a shadow's last disagreements with the primary (as one sidecar"
+      + " kept them): request id, both variants and their outputs.")
+  static final class Disagreements implements Callable<Integer> {
+    @ParentCommand
+    Gantry gantry;
+
+    @Parameters(index = "0", description = "the endpoint whose shadow it is")
+    String name;
+
+    @Override
+    public Integer call() {
+      AdminClient.Reply reply = gantry.client().get("/admin/v1/shadows/" + name + "/disagreements");
+      if (gantry.refused(reply)) {
+        return 1;
+      }
+      gantry.out().print(Tables.disagreements(reply.body()));
       gantry.out().flush();
       return 0;
     }

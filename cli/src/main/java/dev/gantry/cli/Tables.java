@@ -35,6 +35,37 @@ final class Tables {
     return render(rows);
   }
 
+  static String shadows(List<JsonNode> items) {
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"ENDPOINT", "REVISION", "SHADOW VARIANT", "PERCENT", "TIMEOUT", "MAX IN FLIGHT",
+        "KEEP DISAGREEMENTS"});
+    for (JsonNode item : items) {
+      JsonNode spec = item.path("spec");
+      rows.add(new String[] {item.path("name").asText(), item.path("revision").asText(), spec.path("variant").asText(),
+          spec.path("percent").asText() + "%", spec.path("timeout_ms").asText("1000") + " ms",
+          spec.path("max_in_flight").asText("32"), spec.path("keep_disagreements").asText("100")});
+    }
+    return rows.size() == 1 ? "no shadows" + System.lineSeparator() : render(rows);
+  }
+
+  static String disagreements(JsonNode body) {
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"AT", "REQUEST ID", "MAX |DIFF|", "PRIMARY", "SHADOW"});
+    for (JsonNode item : body.path("items")) {
+      rows.add(new String[] {item.path("at").asText(), item.path("request_id").asText(),
+          String.format(java.util.Locale.ROOT, "%.4f", item.path("max_abs_difference").asDouble()),
+          side(item.path("primary")), side(item.path("shadow"))});
+    }
+    return rows.size() == 1 ? "no disagreements kept on " + body.path("member").asText() + System.lineSeparator()
+        : render(rows);
+  }
+
+  private static String side(JsonNode side) {
+    JsonNode first = side.path("outputs").path(0).path("data");
+    return side.path("variant").asText() + " (" + side.path("model").asText() + "@" + side.path("version").asText()
+        + ") " + first.toString();
+  }
+
   private static String stickyKey(JsonNode key) {
     for (String source : new String[] {"header", "cookie", "metadata"}) {
       if (key.hasNonNull(source)) {

@@ -132,4 +132,40 @@ class GantryCliTest {
     assertThat(cli.execute("--server", "http://127.0.0.1:" + closed, "get", "endpoints")).isEqualTo(2);
     assertThat(err.toString()).contains("cannot connect to the admin API");
   }
+
+  @Test
+  void appliesAShadowAndShowsItsDisagreements(@TempDir Path dir) throws Exception {
+    Path both = dir.resolve("churn-and-shadow.yaml");
+    Files.writeString(both, Files.readString(examples().getParent().resolve("endpoints/churn.yaml")) + """
+        ---
+        kind: shadow
+        name: churn
+        variant: challenger
+        percent: 100
+        """);
+    Run applied = gantry("apply", "-f", both.toString());
+    assertThat(applied.status()).as(applied.err()).isZero();
+    assertThat(applied.out()).contains("endpoint/churn created (revision 1)", "shadow/churn created (revision 1)");
+    assertThat(gantry("get", "shadows").out()).contains("SHADOW VARIANT", "challenger", "100.0%");
+
+    // alice is on the champion; her copy goes to the challenger, which disagrees on this customer
+    String row = "{\"inputs\": [{\"name\": \"tenure\", \"shape\": [1, 1], \"datatype\": \"FP32\", \"data\": [24]},"
+        + " {\"name\": \"monthly_charges\", \"shape\": [1, 1], \"datatype\": \"FP32\", \"data\": [90]},"
+        + " {\"name\": \"total_charges\", \"shape\": [1, 1], \"datatype\": \"FP32\", \"data\": [2160]},"
+        + " {\"name\": \"contract_type\", \"shape\": [1, 1], \"datatype\": \"BYTES\", \"data\": [\"One year\"]},"
+        + " {\"name\": \"payment_method\", \"shape\": [1, 1], \"datatype\": \"BYTES\","
+        + " \"data\": [\"Bank transfer (automatic)\"]}]}";
+    var http = java.net.http.HttpClient.newHttpClient();
+    var answer = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+        + sidecar.port() + "/v2/models/churn/infer")).header("content-type", "application/json")
+        .header("x-user-id", "alice").header("x-request-id", "alice-1")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(row)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(answer.statusCode()).isEqualTo(200);
+    org.awaitility.Awaitility.await().until(() -> gantry("disagreements", "churn").out().contains("alice-1"));
+    assertThat(gantry("disagreements", "churn").out()).contains("champion (customer-churn@1)",
+        "challenger (customer-churn@2)");
+    assertThat(gantry("delete", "shadow", "churn").out()).contains("shadow/churn deleted");
+    assertThat(gantry("delete", "endpoint", "churn").status()).isZero();
+  }
 }
