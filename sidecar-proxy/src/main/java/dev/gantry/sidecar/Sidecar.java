@@ -6,6 +6,7 @@ import dev.gantry.sidecar.adapter.AdapterContext;
 import dev.gantry.sidecar.admin.AdminServer;
 import dev.gantry.sidecar.admin.EndpointKind;
 import dev.gantry.sidecar.admin.SpecAdmin;
+import dev.gantry.sidecar.cluster.SpecTable;
 import dev.gantry.sidecar.cluster.StateKind;
 import dev.gantry.sidecar.cluster.StateStore;
 import dev.gantry.sidecar.routing.EndpointRecord;
@@ -18,7 +19,6 @@ import dev.gantry.sidecar.shadow.ShadowMetrics;
 import dev.gantry.sidecar.shadow.ShadowMirror;
 import dev.gantry.sidecar.shadow.ShadowRecord;
 import dev.gantry.sidecar.shadow.ShadowSpec;
-import dev.gantry.sidecar.shadow.ShadowTable;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import dev.gantry.sidecar.adapter.HttpSupport;
@@ -159,10 +159,11 @@ public final class Sidecar implements AutoCloseable {
         config.runnerKeepaliveMs(), Math.min(RunnerConnection.CONTROL_TIMEOUT_NANOS,
             TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs())));
     RouteLayer routes = new RouteLayer(endpoints, upstreams);
-    ShadowTable shadows = new ShadowTable();
+    SpecTable<ShadowSpec> shadows = new SpecTable<>("shadow", ShadowRecord::specOf);
     store.listen(StateKind.SHADOWS, shadows);
     ShadowMirror mirror = new ShadowMirror(shadows, endpoints, routes, new ShadowMetrics(registry));
-    RequestPath path = new RequestPath(runner, health, config.maxInFlight(), config.requestTimeoutMs(), mirror);
+    RequestPath path = new RequestPath(runner, health, config.maxInFlight(), config.requestTimeoutMs(),
+        List.of(mirror));
     SpecAdmin<EndpointSpec, EndpointRecord> endpointAdmin = new SpecAdmin<>(vertx, store, new EndpointKind(routes),
         Clock.systemUTC());
     SpecAdmin<ShadowSpec, ShadowRecord> shadowAdmin = new SpecAdmin<>(vertx, store, new ShadowKind(endpoints),

@@ -8,8 +8,8 @@ import dev.gantry.sidecar.core.InferenceCall;
 import dev.gantry.sidecar.core.SidecarException;
 import dev.gantry.sidecar.runner.RunnerConnection;
 import dev.gantry.sidecar.runner.RunnerHealth;
-import dev.gantry.sidecar.shadow.Mirror;
 import io.vertx.core.Future;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -24,8 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>time out: the call's deadline is the caller's (gRPC {@code grpc-timeout}, to the
  *       nanosecond) or the sidecar's request timeout, whichever is shorter; when it passes the
  *       caller gets DEADLINE_EXCEEDED and the call to the runner is cancelled;
- *   <li>mirror: once dispatched, a call to an endpoint with a shadow may be copied to the shadow variant
- *       ({@link Mirror}), off the path;
+ *   <li>mirror and count: once dispatched, a call to an endpoint is shown to the taps ({@link CallTap}): the
+ *       shadow mirror may copy it, experiments count it; off the path;
  *   <li>forward to the upstream the route layer chose (the pod's own runner unless the request called an
  *       endpoint; {@link dev.gantry.sidecar.routing.RouteLayer}) with the time that is left; a caller that goes
  *       away cancels its call.
@@ -44,16 +44,16 @@ public final class RequestPath {
   private final int maxInFlight;
   private final long defaultTimeoutNanos;
   private final AtomicInteger inFlight = new AtomicInteger();
-  private final Mirror mirror;
+  private final List<CallTap> taps;
 
   public RequestPath(RunnerConnection runner, RunnerHealth health, int maxInFlight, long defaultTimeoutMs) {
-    this(runner, health, maxInFlight, defaultTimeoutMs, Mirror.NONE);
+    this(runner, health, maxInFlight, defaultTimeoutMs, List.of());
   }
 
-  /** @param mirror copies calls to shadows once they are dispatched */
+  /** @param taps see calls to endpoints once they are dispatched: the shadow mirror, experiment counts */
   public RequestPath(RunnerConnection runner, RunnerHealth health, int maxInFlight, long defaultTimeoutMs,
-      Mirror mirror) {
-    this.mirror = requireNonNull(mirror, "mirror");
+      List<CallTap> taps) {
+    this.taps = List.copyOf(taps);
     this.runner = requireNonNull(runner, "runner");
     this.health = requireNonNull(health, "health");
     this.maxInFlight = maxInFlight;
@@ -78,8 +78,10 @@ public final class RequestPath {
     Future<ModelInferResponse> answer = upstream.infer(call.request(), timeoutNanos, call.metadata(),
         call.abandoned());
     if (!call.endpoint().isEmpty()) {
-      // after dispatch, off the path: nothing the copy does reaches this call's answer
-      mirror.copy(call, answer, dispatched);
+      // after dispatch, off the path: nothing a tap does reaches this call's answer
+      for (CallTap tap : taps) {
+        tap.dispatched(call, answer, dispatched);
+      }
     }
     return answer.recover(e -> Future.failedFuture(explain(call, local, timeoutNanos, e)))
         .andThen(ar -> inFlight.decrementAndGet());

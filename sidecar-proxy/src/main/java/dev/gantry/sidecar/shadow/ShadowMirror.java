@@ -5,7 +5,9 @@ import static java.util.Objects.requireNonNull;
 import dev.gantry.proto.inference.ModelInferRequest;
 import dev.gantry.proto.inference.ModelInferResponse;
 import dev.gantry.sidecar.adapter.json.JsonTensors;
+import dev.gantry.sidecar.cluster.SpecTable;
 import dev.gantry.sidecar.core.InferenceCall;
+import dev.gantry.sidecar.path.CallTap;
 import dev.gantry.sidecar.routing.EndpointTable;
 import dev.gantry.sidecar.routing.RouteLayer;
 import dev.gantry.sidecar.routing.Variant;
@@ -31,19 +33,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * are bounded (beyond the bound they are dropped and counted); its answer, error and latency are only measured,
  * never passed on. The last disagreements of each shadow are kept for the admin API.
  */
-public final class ShadowMirror implements Mirror {
+public final class ShadowMirror implements CallTap {
   /** Values of one output kept per side of a disagreement. */
   static final int KEPT_VALUES = 64;
   private static final Future<Void> NEVER = Promise.<Void>promise().future();
 
-  private final ShadowTable shadows;
+  private final SpecTable<ShadowSpec> shadows;
   private final EndpointTable endpoints;
   private final RouteLayer routes;
   private final ShadowMetrics metrics;
   private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
   private final Map<String, Deque<JsonObject>> disagreements = new ConcurrentHashMap<>();
 
-  public ShadowMirror(ShadowTable shadows, EndpointTable endpoints, RouteLayer routes, ShadowMetrics metrics) {
+  public ShadowMirror(SpecTable<ShadowSpec> shadows, EndpointTable endpoints, RouteLayer routes, ShadowMetrics metrics) {
     this.shadows = requireNonNull(shadows, "shadows");
     this.endpoints = requireNonNull(endpoints, "endpoints");
     this.routes = requireNonNull(routes, "routes");
@@ -51,7 +53,7 @@ public final class ShadowMirror implements Mirror {
   }
 
   @Override
-  public void copy(InferenceCall call, Future<ModelInferResponse> primary, long dispatchedNanos) {
+  public void dispatched(InferenceCall call, Future<ModelInferResponse> primary, long dispatchedNanos) {
     ShadowSpec spec = shadows.snapshot().get(call.endpoint());
     if (spec == null || spec.variant().equals(call.variant())
         || ThreadLocalRandom.current().nextDouble(100) >= spec.percent()) {

@@ -29,6 +29,15 @@ public record ShadowRecord(long revision, String updatedAt, String updatedBy, Sh
     return Documents.read(json, ShadowRecord.class);
   }
 
+  /** The valid spec a stored document holds; {@link IllegalArgumentException} when it holds none. */
+  public static ShadowSpec specOf(String json) {
+    ShadowSpec spec = fromJson(json).spec();
+    if (!spec.problems().isEmpty()) {
+      throw new IllegalArgumentException(spec.problems().toString());
+    }
+    return spec;
+  }
+
   /** The spec as JSON, as the admin API and the CLI show it. */
   public Map<String, Object> specAsMap() {
     return Documents.asMap(spec);
