@@ -14,6 +14,14 @@ import dev.gantry.sidecar.routing.EndpointSpec;
 import dev.gantry.sidecar.routing.EndpointTable;
 import dev.gantry.sidecar.routing.RouteLayer;
 import dev.gantry.sidecar.runner.Upstreams;
+import dev.gantry.sidecar.experiment.CountsFlusher;
+import dev.gantry.sidecar.experiment.ExperimentCounts;
+import dev.gantry.sidecar.experiment.ExperimentKind;
+import dev.gantry.sidecar.experiment.ExperimentRecord;
+import dev.gantry.sidecar.experiment.ExperimentRoutes;
+import dev.gantry.sidecar.experiment.ExperimentSpec;
+import dev.gantry.sidecar.experiment.ExperimentTap;
+import dev.gantry.sidecar.experiment.Feedback;
 import dev.gantry.sidecar.shadow.ShadowKind;
 import dev.gantry.sidecar.shadow.ShadowMetrics;
 import dev.gantry.sidecar.shadow.ShadowMirror;
@@ -99,11 +107,15 @@ public final class Sidecar implements AutoCloseable {
   private final AdminServer admin;
   private final EndpointTable endpoints;
   private final ShadowMirror mirror;
+  private final CountsFlusher flusher;
+  /** How often each member copies its experiment counts to cluster state. */
+  static final long COUNTS_FLUSH_MS = 1000;
 
   private Sidecar(Vertx vertx, RunnerConnection runner, RunnerHealth health, PrometheusMeterRegistry registry,
       RequestPath path, int port, List<HttpServer> servers, Set<HttpConnection> connections, StateStore store,
-      Upstreams upstreams, AdminServer admin, EndpointTable endpoints, ShadowMirror mirror) {
+      Upstreams upstreams, AdminServer admin, EndpointTable endpoints, ShadowMirror mirror, CountsFlusher flusher) {
     this.mirror = mirror;
+    this.flusher = flusher;
     this.store = store;
     this.upstreams = upstreams;
     this.admin = admin;
@@ -162,12 +174,20 @@ public final class Sidecar implements AutoCloseable {
     SpecTable<ShadowSpec> shadows = new SpecTable<>("shadow", ShadowRecord::specOf);
     store.listen(StateKind.SHADOWS, shadows);
     ShadowMirror mirror = new ShadowMirror(shadows, endpoints, routes, new ShadowMetrics(registry));
+    SpecTable<ExperimentRecord> experiments = new SpecTable<>("experiment", ExperimentRecord::validOf);
+    store.listen(StateKind.EXPERIMENTS, experiments);
+    ExperimentCounts counts = new ExperimentCounts();
     RequestPath path = new RequestPath(runner, health, config.maxInFlight(), config.requestTimeoutMs(),
-        List.of(mirror));
+        List.of(mirror, new ExperimentTap(experiments, counts, store)));
+    CountsFlusher flusher = new CountsFlusher(vertx, store, counts);
+    ExperimentRoutes experimentRoutes = new ExperimentRoutes(vertx, new Feedback(vertx, store, experiments, counts),
+        store, endpoints, flusher);
     SpecAdmin<EndpointSpec, EndpointRecord> endpointAdmin = new SpecAdmin<>(vertx, store, new EndpointKind(routes),
         Clock.systemUTC());
     SpecAdmin<ShadowSpec, ShadowRecord> shadowAdmin = new SpecAdmin<>(vertx, store, new ShadowKind(endpoints),
         Clock.systemUTC());
+    SpecAdmin<ExperimentSpec, ExperimentRecord> experimentAdmin = new SpecAdmin<>(vertx, store,
+        new ExperimentKind(endpoints), Clock.systemUTC());
     declare(endpointAdmin, config.endpoints());
     declare(shadowAdmin, config.shadows());
     AdapterContext context = new AdapterContext(path, catalog, runner, health, new Measure(metrics),
@@ -181,9 +201,11 @@ public final class Sidecar implements AutoCloseable {
     Set<HttpConnection> connections = ConcurrentHashMap.newKeySet();
     try {
       // the first instance binds (possibly an ephemeral port); the others share that port
-      vertx.deployVerticle(new Front(config, context, registry, boundPort, servers, connections)).await();
+      vertx.deployVerticle(new Front(config, context, registry, boundPort, servers, connections,
+          experimentRoutes)).await();
       if (instances > 1) {
-        vertx.deployVerticle(() -> new Front(config, context, registry, boundPort, servers, connections),
+        vertx.deployVerticle(() -> new Front(config, context, registry, boundPort, servers, connections,
+            experimentRoutes),
             new DeploymentOptions().setInstances(instances - 1)).await();
       }
     } catch (Exception e) {
@@ -197,13 +219,15 @@ public final class Sidecar implements AutoCloseable {
     AdminServer admin;
     try {
       admin = AdminServer.start(vertx, config.adminHost(), config.adminPort(), config.adminToken(),
-          List.of(endpointAdmin, shadowAdmin), store, router -> router.get("/admin/v1/shadows/:name/disagreements")
-              .handler(rc -> {
-                JsonArray items = new JsonArray();
-                mirror.disagreements(rc.pathParam("name")).forEach(items::add);
-                AdminServer.answer(rc, Future.succeededFuture(new JsonObject().put("endpoint", rc.pathParam("name"))
-                    .put("member", store.self()).put("items", items)));
-              }));
+          List.of(endpointAdmin, shadowAdmin, experimentAdmin), store, router -> {
+            router.get("/admin/v1/shadows/:name/disagreements").handler(rc -> {
+              JsonArray items = new JsonArray();
+              mirror.disagreements(rc.pathParam("name")).forEach(items::add);
+              AdminServer.answer(rc, Future.succeededFuture(new JsonObject().put("endpoint", rc.pathParam("name"))
+                  .put("member", store.self()).put("items", items)));
+            });
+            experimentRoutes.mountResults(router);
+          });
     } catch (Exception e) {
       store.close();
       vertx.close().await();
@@ -211,12 +235,13 @@ public final class Sidecar implements AutoCloseable {
           + config.adminPort() + ": " + e.getMessage(), e);
     }
     health.start();
+    flusher.start(COUNTS_FLUSH_MS);
     LOG.info("event=sidecar_started port={} admin_port={} runner={} default_model={} event_loops={} max_in_flight={}"
         + " request_timeout_ms={} max_body_bytes={} cluster={} endpoints={}", boundPort.get(), admin.port(),
         runner.address(), config.defaultModel().orElse("-"), instances, config.maxInFlight(),
         config.requestTimeoutMs(), config.maxBodyBytes(), store.members(), endpoints.snapshot().endpoints().keySet());
     return new Sidecar(vertx, runner, health, registry, path, boundPort.get(), servers, connections, store, upstreams,
-        admin, endpoints, mirror);
+        admin, endpoints, mirror, flusher);
   }
 
   /** One HTTP server on one event loop. */
@@ -227,9 +252,11 @@ public final class Sidecar implements AutoCloseable {
     private final AtomicInteger port;
     private final List<HttpServer> servers;
     private final Set<HttpConnection> connections;
+    private final ExperimentRoutes experiments;
 
     Front(SidecarConfig config, AdapterContext context, PrometheusMeterRegistry registry, AtomicInteger port,
-        List<HttpServer> servers, Set<HttpConnection> connections) {
+        List<HttpServer> servers, Set<HttpConnection> connections, ExperimentRoutes experiments) {
+      this.experiments = experiments;
       this.config = config;
       this.context = context;
       this.registry = registry;
@@ -247,6 +274,7 @@ public final class Sidecar implements AutoCloseable {
         adapter.mount(router, context);
       }
       HealthRoutes.mount(router, context.health());
+      experiments.mountFeedback(router);
       router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
       router.route().last().handler(rc -> HttpSupport.fail(rc, new SidecarException(ErrorKind.NOT_FOUND,
           "no such endpoint: " + rc.request().method() + " " + rc.request().path()), HttpSupport::errorBody));
@@ -369,6 +397,7 @@ public final class Sidecar implements AutoCloseable {
   @Override
   public void close() {
     health.stop();
+    flusher.stop();
     admin.close().await();
     upstreams.close().otherwiseEmpty().await();
     runner.close().await();

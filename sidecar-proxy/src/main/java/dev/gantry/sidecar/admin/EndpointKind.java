@@ -27,7 +27,7 @@ public final class EndpointKind extends ReaderSpecKind<EndpointSpec, EndpointRec
   private final RouteLayer routes;
 
   public EndpointKind(RouteLayer routes) {
-    super(StateKind.ENDPOINTS, "endpoint", EndpointSpec.class);
+    super(StateKind.ENDPOINTS, "endpoint", EndpointSpec.class, EndpointRecord::fromJson);
     this.routes = requireNonNull(routes, "routes");
   }
 
@@ -81,26 +81,6 @@ public final class EndpointKind extends ReaderSpecKind<EndpointSpec, EndpointRec
       String updatedBy) {
     Endpoint endpoint = previous.isEmpty() ? Endpoint.initial(spec) : Endpoint.revise(previous.get().endpoint(), spec);
     return EndpointRecord.of(revision, updatedAt, updatedBy, spec, endpoint);
-  }
-
-  @Override
-  public long revision(EndpointRecord record) {
-    return record.revision();
-  }
-
-  @Override
-  public EndpointSpec spec(EndpointRecord record) {
-    return record.spec();
-  }
-
-  @Override
-  public String toJson(EndpointRecord record) {
-    return record.toJson();
-  }
-
-  @Override
-  public EndpointRecord fromJson(String json) {
-    return EndpointRecord.fromJson(json);
   }
 
   @Override

@@ -118,6 +118,14 @@ public final class HazelcastStateStore implements StateStore {
         .setInMemoryFormat(InMemoryFormat.BINARY)
         .setPerEntryStatsEnabled(true)
         .setMergePolicyConfig(new MergePolicyConfig(LatestUpdateMergePolicy.class.getName(), 100)));
+    // the feedback index is bounded: one entry per request to an experiment, for its feedback window
+    config.addMapConfig(new MapConfig(StateKind.FEEDBACK.mapName())
+        .setBackupCount(1)
+        .setInMemoryFormat(InMemoryFormat.BINARY)
+        .setEvictionConfig(new com.hazelcast.config.EvictionConfig()
+            .setEvictionPolicy(com.hazelcast.config.EvictionPolicy.LRU)
+            .setMaxSizePolicy(com.hazelcast.config.MaxSizePolicy.PER_NODE)
+            .setSize(1_000_000)));
     return config;
   }
 
@@ -140,6 +148,16 @@ public final class HazelcastStateStore implements StateStore {
     requireNonNull(document, "document");
     IMap<String, String> map = map(kind);
     return expected.isEmpty() ? map.putIfAbsent(name, document) == null : map.replace(name, expected.get(), document);
+  }
+
+  @Override
+  public void put(StateKind kind, String name, String document) {
+    map(kind).set(name, document);
+  }
+
+  @Override
+  public void putExpiring(StateKind kind, String name, String document, long ttlSeconds) {
+    map(kind).setAsync(name, document, ttlSeconds, java.util.concurrent.TimeUnit.SECONDS);
   }
 
   @Override

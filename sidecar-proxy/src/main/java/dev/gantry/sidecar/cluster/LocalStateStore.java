@@ -13,6 +13,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class LocalStateStore implements StateStore {
   private final Map<StateKind, Map<String, String>> maps = new EnumMap<>(StateKind.class);
   private final Map<StateKind, List<StateListener>> listeners = new EnumMap<>(StateKind.class);
+  /** When expiring entries (feedback) expire, by name. */
+  private final Map<String, Long> expiries = new ConcurrentHashMap<>();
+  /** Expiring entries kept at most: beyond, new ones are not kept (feedback for them is answered 404). */
+  static final int MAX_EXPIRING = 1_000_000;
 
   public LocalStateStore() {
     for (StateKind kind : StateKind.values()) {
@@ -23,6 +27,11 @@ public final class LocalStateStore implements StateStore {
 
   @Override
   public Optional<String> get(StateKind kind, String name) {
+    Long expiry = expiries.get(name);
+    if (expiry != null && expiry - System.nanoTime() < 0 && kind == StateKind.FEEDBACK) {
+      maps.get(kind).remove(name);
+      expiries.remove(name);
+    }
     return Optional.ofNullable(maps.get(kind).get(name));
   }
 
@@ -41,6 +50,26 @@ public final class LocalStateStore implements StateStore {
       listeners.get(kind).forEach(l -> l.put(name, document));
     }
     return written;
+  }
+
+  @Override
+  public synchronized void put(StateKind kind, String name, String document) {
+    maps.get(kind).put(name, document);
+    listeners.get(kind).forEach(l -> l.put(name, document));
+  }
+
+  @Override
+  public void putExpiring(StateKind kind, String name, String document, long ttlSeconds) {
+    long now = System.nanoTime();
+    Map<String, String> map = maps.get(kind);
+    if (map.size() >= MAX_EXPIRING) {
+      expiries.entrySet().removeIf(e -> e.getValue() - now < 0 && map.remove(e.getKey()) != null);
+      if (map.size() >= MAX_EXPIRING) {
+        return;
+      }
+    }
+    map.put(name, document);
+    expiries.put(name, now + java.util.concurrent.TimeUnit.SECONDS.toNanos(ttlSeconds));
   }
 
   @Override

@@ -12,7 +12,11 @@ public enum StateKind {
   /** A/B experiments. */
   EXPERIMENTS("experiments"),
   /** Canary rollouts. */
-  ROLLOUTS("rollouts");
+  ROLLOUTS("rollouts"),
+  /** Each member's running counts of each experiment, keyed {@code experiment-id|member}. */
+  EXPERIMENT_COUNTS("experiment-counts"),
+  /** Which variant served a request id, for feedback; entries expire. */
+  FEEDBACK("feedback");
 
   private final String plural;
 

@@ -25,6 +25,15 @@ public interface StateStore extends AutoCloseable {
    */
   boolean compareAndSet(StateKind kind, String name, Optional<String> expected, String document);
 
+  /** Writes an entry whatever it holds (an entry only its writer ever writes). */
+  void put(StateKind kind, String name, String document);
+
+  /**
+   * Writes an entry that expires after {@code ttlSeconds}, without waiting for the cluster: safe on an event loop.
+   * Bounded maps may evict entries earlier (least recently used first).
+   */
+  void putExpiring(StateKind kind, String name, String document, long ttlSeconds);
+
   /**
    * Deletes an entry if it still holds {@code expected}.
    *

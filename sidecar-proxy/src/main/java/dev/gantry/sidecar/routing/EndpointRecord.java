@@ -3,6 +3,7 @@ package dev.gantry.sidecar.routing;
 import static java.util.Objects.requireNonNull;
 
 import dev.gantry.sidecar.core.Documents;
+import dev.gantry.sidecar.core.Revisioned;
 import java.util.List;
 import java.util.Map;
 
@@ -18,7 +19,7 @@ import java.util.Map;
  * @param allocation which buckets each variant owns
  */
 public record EndpointRecord(long revision, String updatedAt, String updatedBy, EndpointSpec spec,
-    Map<String, List<BucketRange>> allocation) {
+    Map<String, List<BucketRange>> allocation) implements Revisioned<EndpointSpec> {
   public EndpointRecord {
     requireNonNull(updatedAt, "updatedAt");
     requireNonNull(updatedBy, "updatedBy");

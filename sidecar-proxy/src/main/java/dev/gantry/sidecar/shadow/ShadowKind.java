@@ -23,7 +23,7 @@ public final class ShadowKind extends ReaderSpecKind<ShadowSpec, ShadowRecord> {
   private final EndpointTable endpoints;
 
   public ShadowKind(EndpointTable endpoints) {
-    super(StateKind.SHADOWS, "shadow", ShadowSpec.class);
+    super(StateKind.SHADOWS, "shadow", ShadowSpec.class, ShadowRecord::fromJson);
     this.endpoints = requireNonNull(endpoints, "endpoints");
   }
 
@@ -67,26 +67,6 @@ public final class ShadowKind extends ReaderSpecKind<ShadowSpec, ShadowRecord> {
   public ShadowRecord record(Optional<ShadowRecord> previous, ShadowSpec spec, long revision, String updatedAt,
       String updatedBy) {
     return new ShadowRecord(revision, updatedAt, updatedBy, spec);
-  }
-
-  @Override
-  public long revision(ShadowRecord record) {
-    return record.revision();
-  }
-
-  @Override
-  public ShadowSpec spec(ShadowRecord record) {
-    return record.spec();
-  }
-
-  @Override
-  public String toJson(ShadowRecord record) {
-    return record.toJson();
-  }
-
-  @Override
-  public ShadowRecord fromJson(String json) {
-    return ShadowRecord.fromJson(json);
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.gantry.sidecar.shadow;
 import static java.util.Objects.requireNonNull;
 
 import dev.gantry.sidecar.core.Documents;
+import dev.gantry.sidecar.core.Revisioned;
 import java.util.Map;
 
 /**
@@ -13,7 +14,8 @@ import java.util.Map;
  * @param updatedBy the member whose admin API wrote it
  * @param spec the spec as applied
  */
-public record ShadowRecord(long revision, String updatedAt, String updatedBy, ShadowSpec spec) {
+public record ShadowRecord(long revision, String updatedAt, String updatedBy, ShadowSpec spec)
+    implements Revisioned<ShadowSpec> {
   public ShadowRecord {
     requireNonNull(updatedAt, "updatedAt");
     requireNonNull(updatedBy, "updatedBy");

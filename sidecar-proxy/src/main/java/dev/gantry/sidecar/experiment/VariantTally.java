@@ -1,0 +1,82 @@
+package dev.gantry.sidecar.experiment;
+
+import java.util.Arrays;
+
+/**
+ * What one member counted of one variant in one experiment: summaries that add up exactly across members.
+ *
+ * @param exposures requests the split sent to the variant
+ * @param successes of those, answered successfully
+ * @param errors of those, answered with an error (a client that went away is neither)
+ * @param latencyMs latency of the successes, in milliseconds
+ * @param latencyBuckets counts of the successes' latencies by {@link #LATENCY_BOUNDS_MS} (one more, above the last)
+ * @param reward the rewards clients sent back for the variant's requests
+ */
+public record VariantTally(long exposures, long successes, long errors, Summary latencyMs, long[] latencyBuckets,
+    Summary reward) {
+  /** Upper bounds of the latency buckets, in ms. */
+  public static final double[] LATENCY_BOUNDS_MS = {0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000,
+      5000, 10_000, 30_000};
+  /** Nothing counted. */
+  public static final VariantTally EMPTY = new VariantTally(0, 0, 0, Summary.EMPTY,
+      new long[LATENCY_BOUNDS_MS.length + 1], Summary.EMPTY);
+
+  public VariantTally {
+    latencyBuckets = latencyBuckets == null ? new long[LATENCY_BOUNDS_MS.length + 1] : latencyBuckets.clone();
+    latencyMs = latencyMs == null ? Summary.EMPTY : latencyMs;
+    reward = reward == null ? Summary.EMPTY : reward;
+  }
+
+  /** Both members' counts. */
+  public VariantTally merge(VariantTally other) {
+    long[] buckets = latencyBuckets.clone();
+    for (int i = 0; i < buckets.length && i < other.latencyBuckets.length; i++) {
+      buckets[i] += other.latencyBuckets[i];
+    }
+    return new VariantTally(exposures + other.exposures, successes + other.successes, errors + other.errors,
+        latencyMs.merge(other.latencyMs), buckets, reward.merge(other.reward));
+  }
+
+  /** Errors among answered requests as a summary of 0/1 observations (for comparing error rates). */
+  public Summary errorRate() {
+    return new Summary(successes + errors, errors, errors);
+  }
+
+  /**
+   * The latency below which a share {@code q} of the successes fell, interpolated inside its bucket; NaN with none.
+   */
+  public double latencyQuantileMs(double q) {
+    long total = Arrays.stream(latencyBuckets).sum();
+    if (total == 0) {
+      return Double.NaN;
+    }
+    double rank = q * total;
+    long seen = 0;
+    for (int i = 0; i < latencyBuckets.length; i++) {
+      if (seen + latencyBuckets[i] >= rank && latencyBuckets[i] > 0) {
+        double lower = i == 0 ? 0 : LATENCY_BOUNDS_MS[i - 1];
+        double upper = i < LATENCY_BOUNDS_MS.length ? LATENCY_BOUNDS_MS[i] : lower * 2;
+        return lower + (upper - lower) * (rank - seen) / latencyBuckets[i];
+      }
+      seen += latencyBuckets[i];
+    }
+    return LATENCY_BOUNDS_MS[LATENCY_BOUNDS_MS.length - 1];
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof VariantTally t && exposures == t.exposures && successes == t.successes && errors == t.errors
+        && latencyMs.equals(t.latencyMs) && Arrays.equals(latencyBuckets, t.latencyBuckets) && reward.equals(t.reward);
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(exposures, successes, errors, latencyMs, Arrays.hashCode(latencyBuckets), reward);
+  }
+
+  @Override
+  public String toString() {
+    return "VariantTally[exposures=" + exposures + ", successes=" + successes + ", errors=" + errors + ", reward="
+        + reward + "]";
+  }
+}
