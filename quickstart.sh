@@ -44,7 +44,8 @@ cat <<TXT
 ==> Gantry is serving the example models on http://127.0.0.1:$port (REST and gRPC)
     models:  churn-onnx, churn-torchscript, churn-mlflow, customer-churn (versions 1 and 2)
     endpoint: churn = customer-churn v1 "champion" 90 % / v2 "challenger" 10 %, sticky by x-user-id;
-              champion's requests are copied to the challenger (shadow) and the answers compared
+              champion's requests are copied to the challenger (shadow) and the answers compared;
+              the split is an A/B experiment on clients' reward (POST /v1/feedback; ./gantry results churn)
     metrics: /metrics   probes: /livez /readyz   admin API: http://127.0.0.1:8081 (loopback: no token set)
 
   The churn endpoint (every answer names its variant in x-gantry-variant):

@@ -28,10 +28,10 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "gantry", mixinStandardHelpOptions = true, version = "gantry 0.1.0",
     description = "Client of the Gantry sidecar's admin API: endpoints (traffic splits) and cluster state.",
-    subcommands = {Gantry.Apply.class, Gantry.Get.class, Gantry.Delete.class, Gantry.Disagreements.class,
-        Gantry.Members.class})
+    subcommands = {Gantry.Apply.class, Gantry.Get.class, Gantry.Delete.class, Gantry.Results.class,
+        Gantry.Disagreements.class, Gantry.Members.class})
 public final class Gantry {
-  static final List<String> KINDS = List.of("endpoint", "shadow");
+  static final List<String> KINDS = List.of("endpoint", "shadow", "experiment");
 
   @Option(names = {"-s", "--server"}, defaultValue = "${env:GANTRY_ADMIN_URL:-http://127.0.0.1:8081}",
       description = "admin API URL (env GANTRY_ADMIN_URL, default ${DEFAULT-VALUE})")
@@ -102,7 +102,7 @@ public final class Gantry {
   }
 
   @Command(name = "apply", description = "Create or change what a YAML file declares (several documents may be"
-      + " separated by ---). Each document is a spec with 'kind: endpoint' (the default) or 'kind: shadow', and a"
+      + " separated by ---). Each document is a spec with 'kind: endpoint' (the default) or 'kind: shadow' or 'kind: experiment', and a"
       + " 'name'.")
   static final class Apply implements Callable<Integer> {
     @ParentCommand
@@ -180,12 +180,12 @@ public final class Gantry {
     }
   }
 
-  @Command(name = "get", description = "Show endpoints or shadows: a table, or the specs as YAML or JSON (-o).")
+  @Command(name = "get", description = "Show endpoints, shadows or experiments: a table, or the specs as YAML or JSON (-o).")
   static final class Get implements Callable<Integer> {
     @ParentCommand
     Gantry gantry;
 
-    @Parameters(index = "0", description = "what to show: endpoints or shadows")
+    @Parameters(index = "0", description = "what to show: endpoints, shadows or experiments")
     String kind;
 
     @Parameters(index = "1", arity = "0..1", description = "one name; all when left out")
@@ -208,7 +208,11 @@ public final class Gantry {
         items.add(reply.body());
       }
       switch (output.toLowerCase(Locale.ROOT)) {
-        case "table" -> gantry.out().print(plural.equals("shadows") ? Tables.shadows(items) : Tables.endpoints(items));
+        case "table" -> gantry.out().print(switch (plural) {
+          case "shadows" -> Tables.shadows(items);
+          case "experiments" -> Tables.experiments(items);
+          default -> Tables.endpoints(items);
+        });
         case "yaml" -> {
           YAMLMapper yaml = new YAMLMapper();
           for (JsonNode item : items) {
@@ -227,12 +231,12 @@ public final class Gantry {
     }
   }
 
-  @Command(name = "delete", description = "Delete an endpoint or a shadow.")
+  @Command(name = "delete", description = "Delete an endpoint, a shadow or an experiment.")
   static final class Delete implements Callable<Integer> {
     @ParentCommand
     Gantry gantry;
 
-    @Parameters(index = "0", description = "kind: endpoint or shadow")
+    @Parameters(index = "0", description = "kind: endpoint, shadow or experiment")
     String kind;
 
     @Parameters(index = "1", description = "its name")
@@ -251,6 +255,32 @@ public final class Gantry {
       }
       gantry.out().println(plural.substring(0, plural.length() - 1) + "/" + name + " deleted (was revision "
           + reply.body().path("revision").asLong() + ")");
+      gantry.out().flush();
+      return 0;
+    }
+  }
+
+  @Command(name = "results", description = "Show an experiment's results: per variant exposures, errors, latency and"
+      + " reward; against the control the difference with its always-valid interval and p-value; the sample-ratio"
+      + " check.")
+  static final class Results implements Callable<Integer> {
+    @ParentCommand
+    Gantry gantry;
+
+    @Parameters(index = "0", description = "the experiment (its endpoint's name)")
+    String name;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json")
+    String output;
+
+    @Override
+    public Integer call() throws IOException {
+      AdminClient.Reply reply = gantry.client().get("/admin/v1/experiments/" + name + "/results");
+      if (gantry.refused(reply)) {
+        return 1;
+      }
+      gantry.out().print(output.equals("json") ? new ObjectMapper().writerWithDefaultPrettyPrinter()
+          .writeValueAsString(reply.body()) + System.lineSeparator() : Tables.results(reply.body()));
       gantry.out().flush();
       return 0;
     }

@@ -48,6 +48,58 @@ final class Tables {
     return rows.size() == 1 ? "no shadows" + System.lineSeparator() : render(rows);
   }
 
+  static String experiments(List<JsonNode> items) {
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"EXPERIMENT", "REVISION", "CONTROL", "GOAL", "ALPHA", "PLANNED", "MIN SAMPLES",
+        "FEEDBACK WINDOW"});
+    for (JsonNode item : items) {
+      JsonNode spec = item.path("spec");
+      rows.add(new String[] {item.path("name").asText(), item.path("revision").asText(), spec.path("control").asText(),
+          spec.path("goal").asText(), spec.path("alpha").asText("0.05"), spec.path("planned_samples").asText("10000"),
+          spec.path("min_samples").asText("100"), spec.path("feedback_window_s").asText("3600") + " s"});
+    }
+    return rows.size() == 1 ? "no experiments" + System.lineSeparator() : render(rows);
+  }
+
+  /** An experiment's results: a table of variants, one of comparisons, and the sample-ratio check. */
+  static String results(JsonNode r) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("experiment ").append(r.path("experiment").asText()).append(": goal ").append(r.path("goal").asText())
+        .append(", control ").append(r.path("control").asText()).append(", alpha ").append(r.path("alpha").asText())
+        .append(", counts from ").append(r.path("members").asText()).append(" sidecar(s)").append(System.lineSeparator())
+        .append(System.lineSeparator());
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"VARIANT", "WEIGHT", "EXPOSURES", "ERRORS", "ERROR RATE", "P50 MS", "P99 MS", "REWARDS",
+        "MEAN REWARD"});
+    for (JsonNode v : r.path("variants")) {
+      rows.add(new String[] {v.path("name").asText() + (v.path("control").asBoolean() ? " (control)" : ""),
+          v.path("weight").asText() + "%", v.path("exposures").asText(), v.path("errors").asText(),
+          number(v.path("error_rate"), "%.4f"), number(v.path("latency_ms").path("p50"), "%.2f"),
+          number(v.path("latency_ms").path("p99"), "%.2f"), v.path("reward").path("n").asText(),
+          number(v.path("reward").path("mean"), "%.4f")});
+    }
+    sb.append(render(rows)).append(System.lineSeparator());
+    List<String[]> comparisons = new ArrayList<>();
+    comparisons.add(new String[] {"VARIANT", "VS", "METRIC", "DIFFERENCE", "ALWAYS-VALID INTERVAL", "P-VALUE",
+        "VERDICT"});
+    for (JsonNode c : r.path("comparisons")) {
+      comparisons.add(new String[] {c.path("variant").asText(), c.path("against").asText(), c.path("metric").asText(),
+          number(c.path("difference"), "%+.4f"), c.has("lower") ? String.format(java.util.Locale.ROOT,
+              "[%+.4f, %+.4f]", c.path("lower").asDouble(), c.path("upper").asDouble()) : "-",
+          number(c.path("p_value"), "%.4f"), c.path("verdict").asText()});
+    }
+    sb.append(render(comparisons)).append(System.lineSeparator());
+    JsonNode srm = r.path("sample_ratio");
+    sb.append("sample ratio: p = ").append(String.format(java.util.Locale.ROOT, "%.4f", srm.path("p_value").asDouble()))
+        .append(srm.path("mismatch").asBoolean() ? "  MISMATCH: the split is not what its weights say; do not trust"
+            + " the differences" : "  (consistent with the weights)").append(System.lineSeparator());
+    return sb.toString();
+  }
+
+  private static String number(JsonNode n, String format) {
+    return n.isNumber() ? String.format(java.util.Locale.ROOT, format, n.asDouble()) : "-";
+  }
+
   static String disagreements(JsonNode body) {
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"AT", "REQUEST ID", "MAX |DIFF|", "PRIMARY", "SHADOW"});

@@ -190,6 +190,7 @@ public final class Sidecar implements AutoCloseable {
         new ExperimentKind(endpoints), Clock.systemUTC());
     declare(endpointAdmin, config.endpoints());
     declare(shadowAdmin, config.shadows());
+    declare(experimentAdmin, config.experiments());
     AdapterContext context = new AdapterContext(path, catalog, runner, health, new Measure(metrics),
         new ForwardedHeaders(config.forwardHeaders()), config.maxBodyBytes(), config.defaultModel(), VERSION, routes);
     int instances = config.eventLoops() > 0 ? config.eventLoops() : Runtime.getRuntime().availableProcessors();

@@ -3,6 +3,8 @@ package dev.gantry.sidecar;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.gantry.sidecar.cluster.ClusterSettings;
+import dev.gantry.sidecar.core.SpecReader;
+import dev.gantry.sidecar.experiment.ExperimentSpec;
 import dev.gantry.sidecar.routing.EndpointSpec;
 import dev.gantry.sidecar.routing.EndpointSpecParser;
 import dev.gantry.sidecar.routing.SpecProblem;
@@ -145,7 +147,7 @@ final class SidecarOptions {
     } catch (CommandLine.ParameterException e) {
       throw new IllegalArgumentException(explain(e, options) + "\n" + SidecarConfig.usage());
     }
-    return options.toConfig(file.endpoints(), file.shadows());
+    return options.toConfig(file);
   }
 
   private static String configFile(String[] args, Map<String, String> env) {
@@ -224,7 +226,7 @@ final class SidecarOptions {
     return prev[b.length()];
   }
 
-  SidecarConfig toConfig(List<EndpointSpec> endpoints, List<ShadowSpec> shadows) {
+  SidecarConfig toConfig(FileSettings file) {
     return new SidecarConfig(host, range("--port", port, 0, 65535), runnerHost, range("--runner-port", runnerPort, 1,
         65535), defaultModel.isBlank() ? Optional.empty() : Optional.of(defaultModel.trim()),
         range("--max-body-bytes", maxBodyBytes, 1, Integer.MAX_VALUE),
@@ -233,8 +235,8 @@ final class SidecarOptions {
         range("--health-interval-ms", healthIntervalMs, 50, Integer.MAX_VALUE),
         range("--event-loops", eventLoops, 0, 256), range("--shutdown-grace-ms", shutdownGraceMs, 0, Integer.MAX_VALUE),
         range("--runner-keepalive-ms", runnerKeepaliveMs, 100, Integer.MAX_VALUE), headerNames(), clusterSettings(),
-        adminHost.trim(), range("--admin-port", adminPort, 0, 65535), adminToken(), endpoints,
-        shadows);
+        adminHost.trim(), range("--admin-port", adminPort, 0, 65535), adminToken(), file.endpoints(),
+        file.shadows(), file.experiments());
   }
 
   private int range(String flag, int value, int min, int max) {
@@ -315,8 +317,9 @@ final class SidecarOptions {
   }
 
   /** The {@code sidecar:} section of the YAML file: settings by key, and the endpoints it declares. */
-  record FileSettings(Path path, Map<String, String> values, List<EndpointSpec> endpoints, List<ShadowSpec> shadows) {
-    static final FileSettings NONE = new FileSettings(Path.of(""), Map.of(), List.of(), List.of());
+  record FileSettings(Path path, Map<String, String> values, List<EndpointSpec> endpoints, List<ShadowSpec> shadows,
+      List<ExperimentSpec> experiments) {
+    static final FileSettings NONE = new FileSettings(Path.of(""), Map.of(), List.of(), List.of(), List.of());
 
     static FileSettings read(Path file, CommandLine cli) {
       JsonNode root;
@@ -328,7 +331,7 @@ final class SidecarOptions {
       }
       JsonNode section = root == null ? null : root.get("sidecar");
       if (section == null) {
-        return new FileSettings(file, Map.of(), List.of(), List.of());
+        return new FileSettings(file, Map.of(), List.of(), List.of(), List.of());
       }
       if (!section.isObject()) {
         throw new IllegalArgumentException(file + ": 'sidecar' must be a mapping of settings");
@@ -339,10 +342,17 @@ final class SidecarOptions {
       Map<String, String> values = new HashMap<>();
       List<EndpointSpec> endpoints = List.of();
       List<ShadowSpec> shadows = List.of();
+      List<ExperimentSpec> experiments = List.of();
       for (Map.Entry<String, JsonNode> e : section.properties()) {
         if (e.getKey().equals("endpoints")) {
           EndpointSpecParser parser = new EndpointSpecParser();
           endpoints = specs(file, e.getValue(), "endpoints", parser::json, EndpointSpec::problems, EndpointSpec::name);
+          continue;
+        }
+        if (e.getKey().equals("experiments")) {
+          experiments = specs(file, e.getValue(), "experiments",
+              new SpecReader<>(ExperimentSpec.class, "experiment spec")::json, ExperimentSpec::problems,
+              ExperimentSpec::name);
           continue;
         }
         if (e.getKey().equals("shadows")) {
@@ -352,14 +362,14 @@ final class SidecarOptions {
         }
         if (!known.contains(e.getKey())) {
           throw new IllegalArgumentException(file + ": 'sidecar." + e.getKey() + "' is not a known setting; fix: use"
-              + " one of " + new java.util.TreeSet<>(known) + ", endpoints or shadows");
+              + " one of " + new java.util.TreeSet<>(known) + ", endpoints, shadows or experiments");
         }
         JsonNode value = e.getValue();
         // a YAML list (forward_headers: [x-tenant, x-user]) is the same as its comma-separated form
         values.put(e.getKey(), value.isArray() ? String.join(",", StreamSupport.stream(value.spliterator(), false)
             .map(JsonNode::asText).toList()) : value.asText());
       }
-      return new FileSettings(file, values, endpoints, shadows);
+      return new FileSettings(file, values, endpoints, shadows, experiments);
     }
 
     /** {@code sidecar.<key>}: a list of specs, each checked now so that a bad one stops the start. */
