@@ -41,6 +41,24 @@ public final class Feedback {
     this.counts = requireNonNull(counts, "counts");
   }
 
+  /**
+   * The exposure filed for a request id. The serving sidecar files it without waiting, as it dispatches the request;
+   * a client quick enough to send feedback to another sidecar before the filing lands gets a few short retries
+   * (this runs on a worker thread).
+   */
+  private Optional<String> filed(String requestId) {
+    for (int attempt = 0; ; attempt++) {
+      Optional<String> filed = store.get(StateKind.FEEDBACK, requestId);
+      if (filed.isPresent() || attempt == FILING_RETRIES) {
+        return filed;
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(50));
+    }
+  }
+
+  /** Retries, 50 ms apart, for an exposure not filed yet. */
+  static final int FILING_RETRIES = 4;
+
   /** How long past its window feedback is still recognised (and refused as too late, 410, rather than unknown). */
   static long grace(int windowSeconds) {
     return Math.min(windowSeconds, 3600);
@@ -54,7 +72,7 @@ public final class Feedback {
     requireNonNull(requestId, "requestId");
     return vertx.executeBlocking(() -> {
       for (int attempt = 0; attempt < 8; attempt++) {
-        Optional<String> filed = store.get(StateKind.FEEDBACK, requestId);
+        Optional<String> filed = filed(requestId);
         if (filed.isEmpty()) {
           throw new Refused(404, "no request '" + requestId + "' was served by an experiment within its feedback"
               + " window; send the x-request-id (or Seldon puid) its answer carried");
