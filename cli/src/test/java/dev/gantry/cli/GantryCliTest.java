@@ -168,4 +168,23 @@ class GantryCliTest {
     assertThat(gantry("delete", "shadow", "churn").out()).contains("shadow/churn deleted");
     assertThat(gantry("delete", "endpoint", "churn").status()).isZero();
   }
+
+  @Test
+  void appliesAnExperimentAndPrintsItsResults(@TempDir Path dir) throws Exception {
+    Path both = dir.resolve("churn-experiment.yaml");
+    Files.writeString(both, Files.readString(examples().getParent().resolve("endpoints/churn.yaml")).replace(
+        "name: churn", "name: ab") + "---\n" + Files.readString(examples().getParent()
+        .resolve("endpoints/churn-experiment.yaml")).replace("name: churn", "name: ab"));
+    Run applied = gantry("apply", "-f", both.toString());
+    assertThat(applied.status()).as(applied.err()).isZero();
+    assertThat(applied.out()).contains("endpoint/ab created", "experiment/ab created");
+    assertThat(gantry("get", "experiments").out()).contains("EXPERIMENT", "ab", "champion", "reward");
+    Run results = gantry("results", "ab");
+    assertThat(results.status()).as(results.err()).isZero();
+    assertThat(results.out()).contains("experiment ab: goal reward, control champion", "champion (control)",
+        "challenger", "not enough data", "sample ratio: p = ");
+    assertThat(gantry("results", "nothing").status()).isEqualTo(1);
+    assertThat(gantry("delete", "experiment", "ab").status()).isZero();
+    assertThat(gantry("delete", "endpoint", "ab").status()).isZero();
+  }
 }

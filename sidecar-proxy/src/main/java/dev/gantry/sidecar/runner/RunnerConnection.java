@@ -119,7 +119,7 @@ public final class RunnerConnection {
 
   /**
    * ModelInfer with a deadline {@code timeoutNanos} from now; cancelled (and failed with CANCELLED)
-   * when {@code abandoned} completes first.
+   * when {@code abandoned} completes first ({@code null}: a call no caller can abandon).
    */
   public Future<ModelInferResponse> infer(ModelInferRequest request, long timeoutNanos, Map<String, String> metadata,
       Future<Void> abandoned) {

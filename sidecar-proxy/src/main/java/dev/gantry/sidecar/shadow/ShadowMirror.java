@@ -13,7 +13,6 @@ import dev.gantry.sidecar.routing.RouteLayer;
 import dev.gantry.sidecar.routing.Variant;
 import dev.gantry.sidecar.runner.Upstreams;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -36,7 +35,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ShadowMirror implements CallTap {
   /** Values of one output kept per side of a disagreement. */
   static final int KEPT_VALUES = 64;
-  private static final Future<Void> NEVER = Promise.<Void>promise().future();
 
   private final SpecTable<ShadowSpec> shadows;
   private final EndpointTable endpoints;
@@ -77,8 +75,10 @@ public final class ShadowMirror implements CallTap {
     long[] primaryDone = new long[1];
     Future<ModelInferResponse> answered = primary.andThen(ar -> primaryDone[0] = System.nanoTime());
     long sent = System.nanoTime();
+    // no caller to go away: the copy ends at its answer or its own deadline (a shared never-completing future here
+    // would collect a listener per copy and never let go of them)
     Future<ModelInferResponse> shadow = link.connection().infer(copy, TimeUnit.MILLISECONDS.toNanos(
-        spec.timeoutMsOrDefault()), call.metadata(), NEVER);
+        spec.timeoutMsOrDefault()), call.metadata(), null);
     long[] shadowDone = new long[1];
     Future.join(answered, shadow.andThen(ar -> shadowDone[0] = System.nanoTime())).onComplete(ar -> {
       outstanding.decrementAndGet();
