@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
  * A call the client cancels (or whose connection goes) cancels its requests, which leave the queue.
  */
 final class InferCalls {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(InferCalls.class);
   private final ModelManager models;
 
   InferCalls(ModelManager models) {
@@ -44,10 +45,16 @@ final class InferCalls {
         if (answer.isCancelled()) {
           return;
         }
-        if (e != null) {
-          GrpcErrors.fail(call.response(), e);
-        } else {
-          call.response().end(resp);
+        try {
+          if (e != null) {
+            GrpcErrors.fail(call.response(), e);
+          } else {
+            call.response().end(resp);
+          }
+        } catch (RuntimeException gone) {
+          // the caller reset the stream after the answer was computed and before it was written (Vert.x throws
+          // "The stream is failed: CANCELLED"): there is no one left to answer
+          LOG.debug("event=grpc_answer_dropped reason=\"{}\"", gone.toString());
         }
       }));
     });
