@@ -11,38 +11,51 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ExperimentCounts {
   private final Map<String, Map<String, Counter>> counts = new ConcurrentHashMap<>();
 
-  /** One variant's counter; its methods may be called from any thread. */
+  /**
+   * One variant's counter; its methods may be called from any thread. Events only add to primitive fields (no
+   * allocation on the request path); {@link #tally()} copies them into an immutable {@link VariantTally}.
+   */
   public static final class Counter {
-    private VariantTally tally = VariantTally.EMPTY;
+    private long exposures;
+    private long successes;
+    private long errors;
+    private long latencyN;
+    private double latencySum;
+    private double latencySumOfSquares;
+    private final long[] latencyBuckets = new long[VariantTally.LATENCY_BOUNDS_MS.length + 1];
+    private long rewardN;
+    private double rewardSum;
+    private double rewardSumOfSquares;
 
     public synchronized void exposed() {
-      tally = new VariantTally(tally.exposures() + 1, tally.successes(), tally.errors(), tally.latencyMs(),
-          tally.latencyBuckets(), tally.reward());
+      exposures++;
     }
 
     public synchronized void succeeded(double latencyMs) {
-      long[] buckets = tally.latencyBuckets();
       int i = 0;
       while (i < VariantTally.LATENCY_BOUNDS_MS.length && latencyMs > VariantTally.LATENCY_BOUNDS_MS[i]) {
         i++;
       }
-      buckets[i]++;
-      tally = new VariantTally(tally.exposures(), tally.successes() + 1, tally.errors(),
-          tally.latencyMs().add(latencyMs), buckets, tally.reward());
+      latencyBuckets[i]++;
+      successes++;
+      latencyN++;
+      latencySum += latencyMs;
+      latencySumOfSquares += latencyMs * latencyMs;
     }
 
     public synchronized void failed() {
-      tally = new VariantTally(tally.exposures(), tally.successes(), tally.errors() + 1, tally.latencyMs(),
-          tally.latencyBuckets(), tally.reward());
+      errors++;
     }
 
     public synchronized void rewarded(double reward) {
-      tally = new VariantTally(tally.exposures(), tally.successes(), tally.errors(), tally.latencyMs(),
-          tally.latencyBuckets(), tally.reward().add(reward));
+      rewardN++;
+      rewardSum += reward;
+      rewardSumOfSquares += reward * reward;
     }
 
     synchronized VariantTally tally() {
-      return tally;
+      return new VariantTally(exposures, successes, errors, new Summary(latencyN, latencySum, latencySumOfSquares),
+          latencyBuckets, new Summary(rewardN, rewardSum, rewardSumOfSquares));
     }
   }
 

@@ -43,17 +43,18 @@ public final class Feedback {
 
   /**
    * The exposure filed for a request id. The serving sidecar files it without waiting, as it dispatches the request;
-   * a client quick enough to send feedback to another sidecar before the filing lands gets a few short retries
-   * (this runs on a worker thread).
+   * a client quick enough to send feedback to another sidecar before the filing lands gets a few retries, 50 ms
+   * apart on a timer (no worker thread waits meanwhile).
    */
-  private Optional<String> filed(String requestId) {
-    for (int attempt = 0; ; attempt++) {
-      Optional<String> filed = store.get(StateKind.FEEDBACK, requestId);
-      if (filed.isPresent() || attempt == FILING_RETRIES) {
-        return filed;
+  private Future<Optional<String>> filed(String requestId, int attempt) {
+    return vertx.executeBlocking(() -> store.get(StateKind.FEEDBACK, requestId), false).compose(found -> {
+      if (found.isPresent() || attempt >= FILING_RETRIES) {
+        return Future.succeededFuture(found);
       }
-      java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(50));
-    }
+      io.vertx.core.Promise<Optional<String>> later = io.vertx.core.Promise.promise();
+      vertx.setTimer(50, t -> filed(requestId, attempt + 1).onComplete(later));
+      return later.future();
+    });
   }
 
   /** Retries, 50 ms apart, for an exposure not filed yet. */
@@ -70,9 +71,9 @@ public final class Feedback {
    */
   public Future<Exposure> reward(String requestId, double reward) {
     requireNonNull(requestId, "requestId");
-    return vertx.executeBlocking(() -> {
-      for (int attempt = 0; attempt < 8; attempt++) {
-        Optional<String> filed = filed(requestId);
+    return filed(requestId, 0).compose(first -> vertx.executeBlocking(() -> {
+      Optional<String> filed = first;
+      for (int attempt = 0; attempt < 8; attempt++, filed = store.get(StateKind.FEEDBACK, requestId)) {
         if (filed.isEmpty()) {
           throw new Refused(404, "no request '" + requestId + "' was served by an experiment within its feedback"
               + " window; send the x-request-id (or Seldon puid) its answer carried");
@@ -98,6 +99,6 @@ public final class Feedback {
         }
       }
       throw new Refused(409, "feedback for request '" + requestId + "' is being sent concurrently; send it once");
-    }, false);
+    }, false));
   }
 }

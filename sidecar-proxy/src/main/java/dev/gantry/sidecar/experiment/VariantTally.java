@@ -27,6 +27,12 @@ public record VariantTally(long exposures, long successes, long errors, Summary 
     reward = reward == null ? Summary.EMPTY : reward;
   }
 
+  /** The latency bucket counts (a copy: the tally stays immutable). */
+  @Override
+  public long[] latencyBuckets() {
+    return latencyBuckets.clone();
+  }
+
   /** Both members' counts. */
   public VariantTally merge(VariantTally other) {
     long[] buckets = latencyBuckets.clone();
