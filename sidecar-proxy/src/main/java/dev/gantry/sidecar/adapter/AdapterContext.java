@@ -104,9 +104,7 @@ public record AdapterContext(RequestPath path, ModelCatalog catalog, RunnerConne
   /** Sends an already routed request on: to the target's model and version at the target's upstream. */
   public Future<ModelInferResponse> infer(RoutingContext rc, String protocol, ModelInferRequest request,
       RouteLayer.Target target) {
-    ModelInferRequest routed = target.assignment().isEmpty() ? request
-        : request.toBuilder().setModelName(target.model()).setModelVersion(target.version()).build();
-    return path.infer(HttpSupport.call(rc, protocol, request, forwarded).routed(routed, target.link(),
+    return path.infer(HttpSupport.call(rc, protocol, request, forwarded).routed(target.rewrite(request), target.link(),
         target.endpointName(), target.variantName()));
   }
 

@@ -33,6 +33,12 @@ public final class RouteLayer {
       requireNonNull(assignment, "assignment");
     }
 
+    /** The request as the upstream must get it: the variant's model and version, or unchanged for no endpoint. */
+    public dev.gantry.proto.inference.ModelInferRequest rewrite(dev.gantry.proto.inference.ModelInferRequest request) {
+      return assignment.isEmpty() ? request
+          : request.toBuilder().setModelName(model).setModelVersion(version).build();
+    }
+
     /** The endpoint's name, or "" for a request that called no endpoint. */
     public String endpointName() {
       return assignment.map(a -> a.endpoint().name()).orElse("");

@@ -149,15 +149,13 @@ public final class GrpcFront {
       refuse(call, m, e);
       return;
     }
-    ModelInferRequest routed = req;
     if (target.assignment().isPresent()) {
       call.response().headers().set(AdapterContext.VARIANT_HEADER, target.variantName());
       if (m != null) {
         m.variant(target.variantName());
       }
-      routed = req.toBuilder().setModelName(target.model()).setModelVersion(target.version()).build();
     }
-    InferenceCall inference = new InferenceCall(PROTOCOL, routed, id, timeoutNanos(call.headers().get("grpc-timeout")),
+    InferenceCall inference = new InferenceCall(PROTOCOL, target.rewrite(req), id, timeoutNanos(call.headers().get("grpc-timeout")),
         ctx.forwarded().select(id, k -> call.headers().get(k)), req.getSerializedSize(),
         m == null ? io.vertx.core.Promise.<Void>promise().future() : m.abandoned(), target.link(),
         target.endpointName(), target.variantName());
