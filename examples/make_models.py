@@ -5,13 +5,17 @@ Run with Debian's interpreter (it has python3-torch and python3-onnx):
 
     /usr/bin/python3 examples/make_models.py
     /usr/bin/python3 examples/make_models.py --only customer-churn
+    /usr/bin/python3 examples/make_models.py --only churn-canaries
 
 The first writes everything listed below. The second writes only the
-customer-churn entry and its "customer-churn" key in examples/expected.json,
-leaving every other file alone: use it when only that entry changed. A full run
-rewrites the TorchScript files (model.pt, model.pth) with debug information that
-records this script's path and line numbers, so after any edit of the script
-they differ byte-wise from the committed ones although their weights do not.
+customer-churn entry's versions 1 and 2 and its "customer-churn" key in
+examples/expected.json, leaving every other file alone: use it when only that
+entry changed. The third writes only customer-churn versions 3 and 4 (the
+canaries) and the "churn-canaries" key; it trains nothing but builds them on the
+committed customer-churn/1/model.onnx. A full run rewrites the TorchScript files
+(model.pt, model.pth) with debug information that records this script's path and
+line numbers, so after any edit of the script they differ byte-wise from the
+committed ones although their weights do not.
 The ONNX files and expected.json come out byte-identical on every run.
 
 It writes, under examples/models/:
@@ -24,7 +28,13 @@ It writes, under examples/models/:
                                    weighted twice, weight decay and fewer steps, so
                                    that on some customers the two predict different
                                    classes (customer-churn/config.yaml is written by
-                                   hand and serves both versions)
+                                   hand and serves all four versions)
+  customer-churn/3/model.onnx      the faulty canary: v1's graph and answers, except that
+                                   ONNX Runtime fails (Gather node 'canary_gather', index
+                                   out of range) on every row with monthly_charges > 85.0
+  customer-churn/4/model.onnx      the slow canary: v1's answers bit for bit, after
+                                   ~336 MFLOP of input-dependent matrix products a row
+                                   (multiplied by 0 and added to the logits)
   churn-torchscript/1/model.pt     TorchScript MLP over the three numeric columns
   churn-mlflow/                    the same MLP as an MLflow model directory
                                    (pytorch flavor saved as TorchScript, with a
@@ -33,7 +43,11 @@ and examples/expected.json: inputs and the probabilities Python computed
 for them, which the Java tests compare with what DJL computes. Its key
 "customer-churn" holds {"samples": rows in the format of the top-level "samples",
 "1": and "2": each version's probabilities for them, "disagree": the indices of
-the rows on which the two versions' predicted classes (argmax) differ}.
+the rows on which the two versions' predicted classes (argmax) differ}. Its key
+"churn-canaries" holds {"samples": rows in the same format, "1": v1's probabilities
+for them (v4 gives these for every row, v3 for every row it does not fail on),
+"3": {"fails_if": {"column": "monthly_charges", "above": 85.0}, "fails": the
+indices of the rows on which v3 fails}}.
 
 It also writes test fixtures under model-runner/src/test/resources/fixtures/:
   gather/             a TorchScript model that picks one column per row (torch.gather),
@@ -45,9 +59,11 @@ The generated files are committed; building and testing Gantry needs no Python.
 """
 import argparse
 import json
+import math
 import os
 import random
 
+import numpy
 import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
@@ -348,6 +364,131 @@ def build_customer_churn(champion, champion_predict):
     return {"samples": [list(s) for s in CUSTOMER_CHURN_SAMPLES], "1": v1, "2": v2, "disagree": disagree}
 
 
+# customer-churn v3 and v4, the canaries: v1's graph with nodes added between its
+# logits and its Softmax, so that both take and give what v1 does
+FAULTY_COLUMN = "monthly_charges"
+FAULTY_ABOVE = 85.0  # v3 fails on every row whose monthly_charges is greater than this
+SLOW_SEED = 4
+SLOW_WIDTH = 128     # v4 turns each row into a SLOW_WIDTH x SLOW_WIDTH matrix ...
+SLOW_LAYERS = 80     # ... and multiplies it this many times by one of
+SLOW_MATRICES = 16   # ... this many SLOW_WIDTH x SLOW_WIDTH matrices, in turn
+
+# customer-churn's samples, then one row on v3's threshold (served) and one above it (fails)
+CANARY_SAMPLES = CUSTOMER_CHURN_SAMPLES + [
+    (48.0, 85.0, 4080.0, "Two year", "Mailed check"),
+    (5.0, 110.0, 550.0, "Month-to-month", "Electronic check"),
+]
+
+
+def with_softmax_input(v1, name, extra_nodes, extra_init):
+    """A copy of v1 whose Softmax reads `name` (computed by extra_nodes from v1's tensors)."""
+    model = onnx.ModelProto()
+    model.CopyFrom(v1)
+    graph = model.graph
+    softmax = [n for n in graph.node if n.op_type == "Softmax"]
+    if len(softmax) != 1 or list(softmax[0].input) != ["logits"]:
+        raise SystemExit("customer-churn v1: expected one Softmax over 'logits'")
+    nodes = list(graph.node)
+    at = nodes.index(softmax[0])
+    softmax[0].input[0] = name
+    del graph.node[:]
+    graph.node.extend(nodes[:at] + extra_nodes + nodes[at:])
+    graph.initializer.extend(extra_init)
+    onnx.checker.check_model(model)
+    return model
+
+
+def build_faulty(v1):
+    """customer-churn v3: v1, but ONNX Runtime fails on rows with monthly_charges > FAULTY_ABOVE.
+
+    Each row gathers element 0 of a one-element vector [0.0] (added to its logits, so
+    the probabilities are v1's) unless its monthly_charges (as FP32) is greater than
+    the threshold: then the index is 1, out of range, and ONNX Runtime's Gather
+    fails ("indices element out of data bounds, idx=1 must be within the inclusive
+    range [-1,0]"). An engine call that holds one such row fails as a whole; the
+    runner then runs a failed batch's requests one by one, so only the requests
+    that hold such a row fail.
+    """
+    init = [numpy_helper.from_array(numpy.array(FAULTY_ABOVE, dtype=numpy.float32), "canary_above"),
+            numpy_helper.from_array(numpy.zeros([1], dtype=numpy.float32), "canary_zero")]
+    nodes = [
+        helper.make_node("Greater", [FAULTY_COLUMN, "canary_above"], ["canary_over"], name="canary_over"),
+        helper.make_node("Cast", ["canary_over"], ["canary_index"], name="canary_index",
+                         to=TensorProto.INT64),
+        helper.make_node("Gather", ["canary_zero", "canary_index"], ["canary_gathered"], name="canary_gather",
+                         axis=0),
+        helper.make_node("Add", ["logits", "canary_gathered"], ["canary_logits"], name="canary_add"),
+    ]
+    return with_softmax_input(v1, "canary_logits", nodes, init)
+
+
+def rademacher(rng, rows, cols):
+    """A rows x cols float32 matrix of +-1/sqrt(rows) from rng (the same bits everywhere)."""
+    scale = numpy.float32(1.0 / math.sqrt(rows))
+    bits = numpy.array([rng.getrandbits(1) for _ in range(rows * cols)], dtype=numpy.float32)
+    return (1.0 - 2.0 * bits).reshape(rows, cols).astype(numpy.float32) * scale
+
+
+def build_slow(v1):
+    """customer-churn v4: v1's probabilities, at the cost of SLOW_LAYERS matrix products a row.
+
+    The row's ten features are spread (MatMul, Tanh) over a SLOW_WIDTH x SLOW_WIDTH
+    matrix, which is multiplied SLOW_LAYERS times by random +-1/sqrt(SLOW_WIDTH)
+    matrices (SLOW_MATRICES of them, taken in turn: 2 * 128^3 * 80 = 336 MFLOP a
+    row); the mean of the result, times 0, is added to the logits. The Tanh bounds
+    the start and each matrix stretches a vector at most ~2x, so every value stays
+    finite (2^80 * 128 < 3e38), 0 is added and the probabilities are v1's bit for
+    bit; the work depends on the input, so it cannot be folded away.
+    """
+    rng = random.Random(SLOW_SEED)
+    w = SLOW_WIDTH
+    init = [numpy_helper.from_array(rademacher(rng, 10, w * w), "slow_spread"),
+            helper.make_tensor("slow_square", TensorProto.INT64, [3], [-1, w, w]),
+            helper.make_tensor("slow_column", TensorProto.INT64, [2], [-1, 1]),
+            numpy_helper.from_array(numpy.array(0.0, dtype=numpy.float32), "slow_zero")]
+    nodes = [
+        helper.make_node("MatMul", ["features", "slow_spread"], ["slow_wide"]),
+        helper.make_node("Tanh", ["slow_wide"], ["slow_bounded"]),
+        helper.make_node("Reshape", ["slow_bounded", "slow_square"], ["slow_0"]),
+    ]
+    for i in range(SLOW_MATRICES):
+        init.append(numpy_helper.from_array(rademacher(rng, w, w), "slow_w%d" % i))
+    for i in range(SLOW_LAYERS):
+        nodes.append(helper.make_node("MatMul", ["slow_%d" % i, "slow_w%d" % (i % SLOW_MATRICES)],
+                                      ["slow_%d" % (i + 1)]))
+    nodes += [
+        helper.make_node("ReduceMean", ["slow_%d" % SLOW_LAYERS], ["slow_mean"], axes=[1, 2], keepdims=0),
+        helper.make_node("Reshape", ["slow_mean", "slow_column"], ["slow_mean_col"]),
+        helper.make_node("Mul", ["slow_mean_col", "slow_zero"], ["slow_nothing"]),
+        helper.make_node("Add", ["logits", "slow_nothing"], ["slow_logits"]),
+    ]
+    return with_softmax_input(v1, "slow_logits", nodes, init)
+
+
+def pipeline_predict(model, row):
+    """What build_onnx's graph computes for one row, in float32 from the model's initializers."""
+    w = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in model.graph.initializer}
+    num = (torch.tensor([[row[0], row[1], row[2]]], dtype=torch.float32) - w["num_mean"]) / w["num_std"]
+    cat = torch.tensor([one_hot(CONTRACTS.index(row[3]), 3) + one_hot(PAYMENTS.index(row[4]), 4)])
+    logits = torch.cat([num, cat], dim=1) @ w["coef"] + w["intercept"]
+    return torch.softmax(logits, dim=1)[0].tolist()
+
+
+def build_canaries(champion):
+    """Writes examples/models/customer-churn/{3,4}/model.onnx from v1 (champion); returns its
+    expected.json entry."""
+    for version, model in (("3", build_faulty(champion)), ("4", build_slow(champion))):
+        d = os.path.join(MODELS, "customer-churn", version)
+        os.makedirs(d, exist_ok=True)
+        onnx.save(model, os.path.join(d, "model.onnx"))
+    with torch.no_grad():
+        v1 = [pipeline_predict(champion, s) for s in CANARY_SAMPLES]
+    column = ["tenure", "monthly_charges", "total_charges"].index(FAULTY_COLUMN)
+    fails = [i for i, s in enumerate(CANARY_SAMPLES) if s[column] > FAULTY_ABOVE]
+    return {"samples": [list(s) for s in CANARY_SAMPLES], "1": v1,
+            "3": {"fails_if": {"column": FAULTY_COLUMN, "above": FAULTY_ABOVE}, "fails": fails}}
+
+
 def write_expected(expected):
     with open(os.path.join(HERE, "expected.json"), "w") as f:
         json.dump(expected, f, indent=2)
@@ -356,9 +497,20 @@ def write_expected(expected):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", choices=["customer-churn"],
-                        help="write only this model repository entry and its key in expected.json")
+    parser.add_argument("--only", choices=["customer-churn", "churn-canaries"],
+                        help="write only this entry (churn-canaries: customer-churn versions 3 and 4)"
+                             " and its key in expected.json")
     args = parser.parse_args()
+
+    if args.only == "churn-canaries":
+        # built on the committed v1 file: nothing is trained
+        champion = onnx.load(os.path.join(MODELS, "customer-churn", "1", "model.onnx"))
+        with open(os.path.join(HERE, "expected.json")) as f:
+            expected = json.load(f)
+        expected["churn-canaries"] = build_canaries(champion)
+        write_expected(expected)
+        print(json.dumps(expected["churn-canaries"], indent=1))
+        return
 
     # everything is trained, in the same order, whatever is written, so that
     # customer-churn v1 comes out as churn-onnx v1 does
@@ -395,6 +547,7 @@ def main():
     onnx.save(onnx_model, os.path.join(onnx_dir, "model.onnx"))
 
     customer_churn = build_customer_churn(onnx_model, onnx_predict)
+    churn_canaries = build_canaries(onnx_model)
 
     samples = SAMPLES
     with torch.no_grad():
@@ -405,6 +558,7 @@ def main():
         "churn-onnx": [onnx_predict(s) for s in samples],
         "churn-torchscript": mlp_out,
         "customer-churn": customer_churn,
+        "churn-canaries": churn_canaries,
     }
     write_expected(expected)
     build_fixtures(onnx_model)

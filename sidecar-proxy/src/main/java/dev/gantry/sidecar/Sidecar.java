@@ -22,6 +22,21 @@ import dev.gantry.sidecar.experiment.ExperimentRoutes;
 import dev.gantry.sidecar.experiment.ExperimentSpec;
 import dev.gantry.sidecar.experiment.ExperimentTap;
 import dev.gantry.sidecar.experiment.Feedback;
+import dev.gantry.sidecar.rollout.Analyst;
+import dev.gantry.sidecar.rollout.PrometheusSource;
+import dev.gantry.sidecar.rollout.RolloutCommands;
+import dev.gantry.sidecar.rollout.RolloutController;
+import dev.gantry.sidecar.rollout.RolloutCounts;
+import dev.gantry.sidecar.rollout.RolloutKind;
+import dev.gantry.sidecar.rollout.RolloutMetrics;
+import dev.gantry.sidecar.rollout.RolloutRecord;
+import dev.gantry.sidecar.rollout.RolloutRoutes;
+import dev.gantry.sidecar.rollout.RolloutSpec;
+import dev.gantry.sidecar.rollout.RolloutTap;
+import dev.gantry.sidecar.rollout.SidecarSplit;
+import dev.gantry.sidecar.rollout.Webhooks;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import dev.gantry.sidecar.shadow.ShadowKind;
 import dev.gantry.sidecar.shadow.ShadowMetrics;
 import dev.gantry.sidecar.shadow.ShadowMirror;
@@ -108,12 +123,17 @@ public final class Sidecar implements AutoCloseable {
   private final EndpointTable endpoints;
   private final ShadowMirror mirror;
   private final CountsFlusher flusher;
+  private final RolloutController controller;
+  /** How often rollout leases are renewed and intervals looked at. */
+  private static final long ROLLOUT_TICK_MS = 250;
   /** How often each member copies its experiment counts to cluster state. */
   static final long COUNTS_FLUSH_MS = 1000;
 
   private Sidecar(Vertx vertx, RunnerConnection runner, RunnerHealth health, PrometheusMeterRegistry registry,
       RequestPath path, int port, List<HttpServer> servers, Set<HttpConnection> connections, StateStore store,
-      Upstreams upstreams, AdminServer admin, EndpointTable endpoints, ShadowMirror mirror, CountsFlusher flusher) {
+      Upstreams upstreams, AdminServer admin, EndpointTable endpoints, ShadowMirror mirror, CountsFlusher flusher,
+      RolloutController controller) {
+    this.controller = controller;
     this.mirror = mirror;
     this.flusher = flusher;
     this.store = store;
@@ -173,12 +193,15 @@ public final class Sidecar implements AutoCloseable {
     RouteLayer routes = new RouteLayer(endpoints, upstreams);
     SpecTable<ShadowSpec> shadows = new SpecTable<>("shadow", ShadowRecord::specOf);
     store.listen(StateKind.SHADOWS, shadows);
-    ShadowMirror mirror = new ShadowMirror(shadows, endpoints, routes, new ShadowMetrics(registry));
+    ExperimentCounts counts = new ExperimentCounts();
+    ShadowMirror mirror = new ShadowMirror(shadows, endpoints, routes, new ShadowMetrics(registry), counts);
     SpecTable<ExperimentRecord> experiments = new SpecTable<>("experiment", ExperimentRecord::validOf);
     store.listen(StateKind.EXPERIMENTS, experiments);
-    ExperimentCounts counts = new ExperimentCounts();
+    SpecTable<RolloutRecord> rollouts = new SpecTable<>("rollout", RolloutRecord::validOf);
+    store.listen(StateKind.ROLLOUTS, rollouts);
+    store.listen(StateKind.ROLLOUT_STATUS, new RolloutMetrics(registry));
     RequestPath path = new RequestPath(runner, health, config.maxInFlight(), config.requestTimeoutMs(),
-        List.of(mirror, new ExperimentTap(experiments, counts, store)));
+        List.of(mirror, new ExperimentTap(experiments, counts, store), new RolloutTap(rollouts, counts)));
     CountsFlusher flusher = new CountsFlusher(vertx, store, counts);
     ExperimentRoutes experimentRoutes = new ExperimentRoutes(vertx, new Feedback(vertx, store, experiments, counts),
         store, endpoints, flusher);
@@ -191,6 +214,17 @@ public final class Sidecar implements AutoCloseable {
     declare(endpointAdmin, config.endpoints());
     declare(shadowAdmin, config.shadows());
     declare(experimentAdmin, config.experiments());
+    SpecAdmin<RolloutSpec, RolloutRecord> rolloutAdmin = new SpecAdmin<>(vertx, store,
+        new RolloutKind(endpoints, rollouts), Clock.systemUTC());
+    declare(rolloutAdmin, config.rollouts());
+    WebClient web = WebClient.create(vertx, new WebClientOptions().setUserAgent("gantry-sidecar/" + VERSION));
+    RolloutCounts rolloutCounts = new RolloutCounts(store);
+    SidecarSplit sidecarSplit = new SidecarSplit(endpoints, endpointAdmin);
+    RolloutController controller = new RolloutController(vertx, store, rollouts, rolloutCounts,
+        new Analyst(new PrometheusSource(web)), new Webhooks(vertx, web), spec -> List.of(sidecarSplit),
+        Clock.systemUTC());
+    RolloutRoutes rolloutRoutes = new RolloutRoutes(vertx, store, rollouts, new RolloutCommands(vertx, store,
+        rollouts, rolloutCounts, controller, Clock.systemUTC()));
     AdapterContext context = new AdapterContext(path, catalog, runner, health, new Measure(metrics),
         new ForwardedHeaders(config.forwardHeaders()), config.maxBodyBytes(), config.defaultModel(), VERSION, routes);
     int instances = config.eventLoops() > 0 ? config.eventLoops() : Runtime.getRuntime().availableProcessors();
@@ -220,7 +254,7 @@ public final class Sidecar implements AutoCloseable {
     AdminServer admin;
     try {
       admin = AdminServer.start(vertx, config.adminHost(), config.adminPort(), config.adminToken(),
-          List.of(endpointAdmin, shadowAdmin, experimentAdmin), store, router -> {
+          List.of(endpointAdmin, shadowAdmin, experimentAdmin, rolloutAdmin), store, router -> {
             router.get("/admin/v1/shadows/:name/disagreements").handler(rc -> {
               JsonArray items = new JsonArray();
               mirror.disagreements(rc.pathParam("name")).forEach(items::add);
@@ -228,6 +262,7 @@ public final class Sidecar implements AutoCloseable {
                   .put("member", store.self()).put("items", items)));
             });
             experimentRoutes.mountResults(router);
+            rolloutRoutes.mount(router);
           });
     } catch (Exception e) {
       store.close();
@@ -237,12 +272,13 @@ public final class Sidecar implements AutoCloseable {
     }
     health.start();
     flusher.start(COUNTS_FLUSH_MS);
+    controller.start(ROLLOUT_TICK_MS);
     LOG.info("event=sidecar_started port={} admin_port={} runner={} default_model={} event_loops={} max_in_flight={}"
         + " request_timeout_ms={} max_body_bytes={} cluster={} endpoints={}", boundPort.get(), admin.port(),
         runner.address(), config.defaultModel().orElse("-"), instances, config.maxInFlight(),
         config.requestTimeoutMs(), config.maxBodyBytes(), store.members(), endpoints.snapshot().endpoints().keySet());
     return new Sidecar(vertx, runner, health, registry, path, boundPort.get(), servers, connections, store, upstreams,
-        admin, endpoints, mirror, flusher);
+        admin, endpoints, mirror, flusher, controller);
   }
 
   /** One HTTP server on one event loop. */
@@ -398,6 +434,7 @@ public final class Sidecar implements AutoCloseable {
   @Override
   public void close() {
     health.stop();
+    controller.stop();
     flusher.stop();
     admin.close().await();
     upstreams.close().otherwiseEmpty().await();

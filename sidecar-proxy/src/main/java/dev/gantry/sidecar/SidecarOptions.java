@@ -3,6 +3,7 @@ package dev.gantry.sidecar;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.gantry.sidecar.cluster.ClusterSettings;
+import dev.gantry.sidecar.rollout.RolloutSpec;
 import dev.gantry.sidecar.core.SpecReader;
 import dev.gantry.sidecar.experiment.ExperimentSpec;
 import dev.gantry.sidecar.routing.EndpointSpec;
@@ -108,6 +109,10 @@ final class SidecarOptions {
   @Option(names = "--cluster-kubernetes-dns", defaultValue = "${env:GANTRY_CLUSTER_KUBERNETES_DNS:-}",
       description = "DNS name of a headless Service whose addresses are the members (instead of --cluster-members)")
   String clusterKubernetesDns;
+  @Option(names = "--cluster-quorum", defaultValue = "${env:GANTRY_CLUSTER_QUORUM:-0}",
+      description = "fewest members that may advance rollouts (a smaller side of a split stops); 0: a majority of"
+          + " --cluster-members when listed, else 1")
+  int clusterQuorum;
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
   boolean help;
 
@@ -236,7 +241,7 @@ final class SidecarOptions {
         range("--event-loops", eventLoops, 0, 256), range("--shutdown-grace-ms", shutdownGraceMs, 0, Integer.MAX_VALUE),
         range("--runner-keepalive-ms", runnerKeepaliveMs, 100, Integer.MAX_VALUE), headerNames(), clusterSettings(),
         adminHost.trim(), range("--admin-port", adminPort, 0, 65535), adminToken(), file.endpoints(),
-        file.shadows(), file.experiments());
+        file.shadows(), file.experiments(), file.rollouts());
   }
 
   private int range(String flag, int value, int min, int max) {
@@ -289,7 +294,8 @@ final class SidecarOptions {
     }
     String dns = clusterKubernetesDns.trim();
     return new ClusterSettings(mode.equals("embedded"), name, clusterHost.trim(), range("--cluster-port", clusterPort,
-        1, 65535), members, dns.isEmpty() ? Optional.empty() : Optional.of(dns));
+        1, 65535), members, dns.isEmpty() ? Optional.empty() : Optional.of(dns),
+        range("--cluster-quorum", clusterQuorum, 0, 1000));
   }
 
   private Optional<String> adminToken() {
@@ -318,8 +324,9 @@ final class SidecarOptions {
 
   /** The {@code sidecar:} section of the YAML file: settings by key, and the endpoints it declares. */
   record FileSettings(Path path, Map<String, String> values, List<EndpointSpec> endpoints, List<ShadowSpec> shadows,
-      List<ExperimentSpec> experiments) {
-    static final FileSettings NONE = new FileSettings(Path.of(""), Map.of(), List.of(), List.of(), List.of());
+      List<ExperimentSpec> experiments, List<RolloutSpec> rollouts) {
+    static final FileSettings NONE = new FileSettings(Path.of(""), Map.of(), List.of(), List.of(), List.of(),
+        List.of());
 
     static FileSettings read(Path file, CommandLine cli) {
       JsonNode root;
@@ -331,7 +338,7 @@ final class SidecarOptions {
       }
       JsonNode section = root == null ? null : root.get("sidecar");
       if (section == null) {
-        return new FileSettings(file, Map.of(), List.of(), List.of(), List.of());
+        return new FileSettings(file, Map.of(), List.of(), List.of(), List.of(), List.of());
       }
       if (!section.isObject()) {
         throw new IllegalArgumentException(file + ": 'sidecar' must be a mapping of settings");
@@ -343,6 +350,7 @@ final class SidecarOptions {
       List<EndpointSpec> endpoints = List.of();
       List<ShadowSpec> shadows = List.of();
       List<ExperimentSpec> experiments = List.of();
+      List<RolloutSpec> rollouts = List.of();
       for (Map.Entry<String, JsonNode> e : section.properties()) {
         if (e.getKey().equals("endpoints")) {
           EndpointSpecParser parser = new EndpointSpecParser();
@@ -355,6 +363,11 @@ final class SidecarOptions {
               ExperimentSpec::name);
           continue;
         }
+        if (e.getKey().equals("rollouts")) {
+          rollouts = specs(file, e.getValue(), "rollouts", new SpecReader<>(RolloutSpec.class, "rollout spec")::json,
+              RolloutSpec::problems, RolloutSpec::name);
+          continue;
+        }
         if (e.getKey().equals("shadows")) {
           shadows = specs(file, e.getValue(), "shadows", ShadowKind.reader()::json, ShadowSpec::problems,
               ShadowSpec::name);
@@ -362,14 +375,14 @@ final class SidecarOptions {
         }
         if (!known.contains(e.getKey())) {
           throw new IllegalArgumentException(file + ": 'sidecar." + e.getKey() + "' is not a known setting; fix: use"
-              + " one of " + new java.util.TreeSet<>(known) + ", endpoints, shadows or experiments");
+              + " one of " + new java.util.TreeSet<>(known) + ", endpoints, shadows, experiments or rollouts");
         }
         JsonNode value = e.getValue();
         // a YAML list (forward_headers: [x-tenant, x-user]) is the same as its comma-separated form
         values.put(e.getKey(), value.isArray() ? String.join(",", StreamSupport.stream(value.spliterator(), false)
             .map(JsonNode::asText).toList()) : value.asText());
       }
-      return new FileSettings(file, values, endpoints, shadows, experiments);
+      return new FileSettings(file, values, endpoints, shadows, experiments, rollouts);
     }
 
     /** {@code sidecar.<key>}: a list of specs, each checked now so that a bad one stops the start. */

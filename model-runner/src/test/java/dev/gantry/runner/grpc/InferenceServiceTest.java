@@ -166,7 +166,7 @@ class InferenceServiceTest {
         RepositoryIndexRequest.newBuilder().setReady(true).build()).ok();
     assertThat(index.getModelsList()).extracting(m -> m.getName() + "@" + m.getVersion())
         .containsExactlyInAnyOrder("churn-mlflow@1", "churn-onnx@1", "churn-torchscript@1", "customer-churn@1",
-            "customer-churn@2");
+            "customer-churn@2", "customer-churn@3", "customer-churn@4");
     assertThat(index.getModelsList()).allSatisfy(m -> assertThat(m.getState()).isEqualTo("READY"));
   }
 

@@ -17,9 +17,21 @@ import java.util.Optional;
  *     alone, or by Kubernetes DNS when {@code kubernetesDns} is set
  * @param kubernetesDns the DNS name of a headless Service whose addresses are the members (instead of
  *     {@code members})
+ * @param quorum the fewest members that may advance a rollout (Hazelcast split-brain protection of the rollout
+ *     maps): a side of a split with fewer stops; 0 means a majority of {@code members} when they are listed, else 1
  */
 public record ClusterSettings(boolean enabled, String name, String host, int port, List<String> members,
-    Optional<String> kubernetesDns) {
+    Optional<String> kubernetesDns, int quorum) {
+
+  public ClusterSettings(boolean enabled, String name, String host, int port, List<String> members,
+      Optional<String> kubernetesDns) {
+    this(enabled, name, host, port, members, kubernetesDns, 0);
+  }
+
+  /** The quorum in force: as set, or a majority of the listed members. */
+  public int effectiveQuorum() {
+    return quorum > 0 ? quorum : members.isEmpty() ? 1 : members.size() / 2 + 1;
+  }
 
   public ClusterSettings {
     requireNonNull(name, "name");

@@ -118,6 +118,19 @@ public final class HazelcastStateStore implements StateStore {
         .setInMemoryFormat(InMemoryFormat.BINARY)
         .setPerEntryStatsEnabled(true)
         .setMergePolicyConfig(new MergePolicyConfig(LatestUpdateMergePolicy.class.getName(), 100)));
+    // a side of a split brain smaller than the quorum can neither read nor write rollout state, so it cannot
+    // advance a rollout (split-brain protection is open source in every Hazelcast 5.x)
+    config.addSplitBrainProtectionConfig(new com.hazelcast.config.SplitBrainProtectionConfig("gantry-rollouts", true,
+        settings.effectiveQuorum()));
+    for (StateKind k : List.of(StateKind.ROLLOUT_STATUS, StateKind.ROLLOUT_LEASES)) {
+      config.addMapConfig(new MapConfig(k.mapName())
+          .setBackupCount(1)
+          .setAsyncBackupCount(0)
+          .setInMemoryFormat(InMemoryFormat.BINARY)
+          .setPerEntryStatsEnabled(true)
+          .setSplitBrainProtectionName("gantry-rollouts")
+          .setMergePolicyConfig(new MergePolicyConfig(LatestUpdateMergePolicy.class.getName(), 100)));
+    }
     // the feedback index is bounded: one entry per request to an experiment, for its feedback window
     config.addMapConfig(new MapConfig(StateKind.FEEDBACK.mapName())
         .setBackupCount(1)

@@ -13,6 +13,10 @@ public enum StateKind {
   EXPERIMENTS("experiments"),
   /** Canary rollouts. */
   ROLLOUTS("rollouts"),
+  /** Where each rollout stands, written after every transition by its leader (or a person's command). */
+  ROLLOUT_STATUS("rollout-status"),
+  /** Which member drives each rollout, with its fencing epoch. */
+  ROLLOUT_LEASES("rollout-leases"),
   /** Each member's running counts of each experiment, keyed {@code experiment-id|member}. */
   EXPERIMENT_COUNTS("experiment-counts"),
   /** Which variant served a request id, for feedback; entries expire. */

@@ -18,6 +18,10 @@ public final class Documents {
       .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
       .serializationInclusion(JsonInclude.Include.NON_NULL)
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+      .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
+      .addModule(new com.fasterxml.jackson.datatype.jdk8.Jdk8Module())
+      .addModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
       .build();
 
   private Documents() {}

@@ -43,6 +43,25 @@ public record VariantTally(long exposures, long successes, long errors, Summary 
         latencyMs.merge(other.latencyMs), buckets, reward.merge(other.reward));
   }
 
+  /**
+   * What was counted after {@code earlier} (a previous reading of the same cumulative counts): the counts of an
+   * interval. Sums of squares subtract exactly as sums do.
+   */
+  public VariantTally minus(VariantTally earlier) {
+    long[] buckets = latencyBuckets.clone();
+    for (int i = 0; i < buckets.length && i < earlier.latencyBuckets.length; i++) {
+      buckets[i] = Math.max(0, buckets[i] - earlier.latencyBuckets[i]);
+    }
+    return new VariantTally(Math.max(0, exposures - earlier.exposures), Math.max(0, successes - earlier.successes),
+        Math.max(0, errors - earlier.errors), minus(latencyMs, earlier.latencyMs), buckets,
+        minus(reward, earlier.reward));
+  }
+
+  private static Summary minus(Summary a, Summary b) {
+    return a.n() <= b.n() ? Summary.EMPTY : new Summary(a.n() - b.n(), a.sum() - b.sum(),
+        Math.max(0, a.sumOfSquares() - b.sumOfSquares()));
+  }
+
   /** Errors among answered requests as a summary of 0/1 observations (for comparing error rates). */
   public Summary errorRate() {
     return new Summary(successes + errors, errors, errors);

@@ -40,10 +40,22 @@ public final class ShadowMirror implements CallTap {
   private final EndpointTable endpoints;
   private final RouteLayer routes;
   private final ShadowMetrics metrics;
+  private final dev.gantry.sidecar.experiment.ExperimentCounts agreement;
   private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
   private final Map<String, Deque<JsonObject>> disagreements = new ConcurrentHashMap<>();
 
   public ShadowMirror(SpecTable<ShadowSpec> shadows, EndpointTable endpoints, RouteLayer routes, ShadowMetrics metrics) {
+    this(shadows, endpoints, routes, metrics, new dev.gantry.sidecar.experiment.ExperimentCounts());
+  }
+
+  /**
+   * @param agreement where each comparison is also counted (under {@link #agreementId}, variant
+   *     {@code agreement}: a success when the answers agree, an error when not), so that rollouts read the agreement
+   *     of every sidecar's comparisons, merged
+   */
+  public ShadowMirror(SpecTable<ShadowSpec> shadows, EndpointTable endpoints, RouteLayer routes, ShadowMetrics metrics,
+      dev.gantry.sidecar.experiment.ExperimentCounts agreement) {
+    this.agreement = requireNonNull(agreement, "agreement");
     this.shadows = requireNonNull(shadows, "shadows");
     this.endpoints = requireNonNull(endpoints, "endpoints");
     this.routes = requireNonNull(routes, "routes");
@@ -108,6 +120,13 @@ public final class ShadowMirror implements CallTap {
     }
     metrics.outcome(endpoint, name, ShadowMetrics.Outcome.COMPARED);
     metrics.compared(endpoint, name, c);
+    dev.gantry.sidecar.experiment.ExperimentCounts.Counter agreed = agreement.of(agreementId(endpoint, name),
+        "agreement");
+    if (c.agree()) {
+      agreed.succeeded(0);
+    } else {
+      agreed.failed();
+    }
     if (!c.agree() && spec.keepDisagreementsOrDefault() > 0) {
       Deque<JsonObject> kept = disagreements.computeIfAbsent(endpoint, k -> new ArrayDeque<>());
       JsonObject entry = new JsonObject().put("request_id", call.requestId()).put("at", Instant.now().toString())
@@ -133,6 +152,11 @@ public final class ShadowMirror implements CallTap {
     }
     return new JsonObject().put("variant", variant).put("model", r.getModelName()).put("version", r.getModelVersion())
         .put("outputs", outputs);
+  }
+
+  /** Where the agreement of an endpoint's shadow of a variant is counted. */
+  public static String agreementId(String endpoint, String variant) {
+    return "shadow:" + endpoint + ":" + variant;
   }
 
   /** The last disagreements of an endpoint's shadow, newest first (this sidecar's). */

@@ -1,0 +1,9 @@
+package dev.gantry.sidecar.rollout;
+
+import io.vertx.core.Future;
+
+/** Where a rollout's weights are set: the sidecars' own split, or an Istio VirtualService. */
+public interface TrafficSplit {
+  /** Sets the canary's weight (stable gets the rest); does nothing when it is set already. Idempotent. */
+  Future<Void> set(RolloutSpec spec, int canaryWeight);
+}
