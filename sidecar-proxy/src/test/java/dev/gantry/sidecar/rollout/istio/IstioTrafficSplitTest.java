@@ -15,6 +15,9 @@ import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -220,6 +223,27 @@ class IstioTrafficSplitTest {
     assertThat(split.namespace()).isEqualTo(client.getNamespace());
     assertThatThrownBy(() -> split.apply(5)).hasMessageContaining("VirtualService " + client.getNamespace()
         + "/churn does not exist");
+  }
+
+  @Test
+  void theExampleManifestIsSplitByTheReadmesIstioSection() throws IOException {
+    churn().delete();
+    VirtualService example = client.getKubernetesSerialization().unmarshal(
+        Files.readString(Path.of("..", "istio", "virtualservice.yaml")), VirtualService.class);
+    client.adapt(IstioClient.class).v1().virtualServices().resource(example).create();
+    IstioSplitSpec spec = new SpecReader<>(IstioSplitSpec.class, "istio").yaml("""
+        virtual_service: churn
+        namespace: models
+        route: primary
+        host: churn
+        stable_subset: stable
+        canary_subset: canary
+        """);
+    IstioTrafficSplit split = split(spec);
+    assertThat(split.canaryWeight()).isZero();
+    split.apply(5);
+    assertThat(churn().get().getSpec().getHttp().get(0).getRoute()).extracting(HTTPRouteDestination::getWeight)
+        .containsExactly(95, 5);
   }
 
   @Test
