@@ -35,6 +35,8 @@ import dev.gantry.sidecar.rollout.RolloutSpec;
 import dev.gantry.sidecar.rollout.RolloutTap;
 import dev.gantry.sidecar.rollout.SidecarSplit;
 import dev.gantry.sidecar.rollout.Webhooks;
+import dev.gantry.sidecar.rollout.istio.IstioSplit;
+import dev.gantry.sidecar.rollout.istio.KubernetesClients;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import dev.gantry.sidecar.shadow.ShadowKind;
@@ -220,9 +222,13 @@ public final class Sidecar implements AutoCloseable {
     WebClient web = WebClient.create(vertx, new WebClientOptions().setUserAgent("gantry-sidecar/" + VERSION));
     RolloutCounts rolloutCounts = new RolloutCounts(store);
     SidecarSplit sidecarSplit = new SidecarSplit(endpoints, endpointAdmin);
+    IstioSplit istio = new IstioSplit(vertx, KubernetesClients::inCluster);
     RolloutController controller = new RolloutController(vertx, store, rollouts, rolloutCounts,
-        new Analyst(new PrometheusSource(web)), new Webhooks(vertx, web), spec -> List.of(sidecarSplit),
-        Clock.systemUTC());
+        new Analyst(new PrometheusSource(web)), new Webhooks(vertx, web), spec -> switch (spec.trafficOrDefault()) {
+          case "istio" -> List.of(istio);
+          case "both" -> List.of(sidecarSplit, istio);
+          default -> List.of(sidecarSplit);
+        }, Clock.systemUTC());
     RolloutRoutes rolloutRoutes = new RolloutRoutes(vertx, store, rollouts, new RolloutCommands(vertx, store,
         rollouts, rolloutCounts, controller, Clock.systemUTC()));
     AdapterContext context = new AdapterContext(path, catalog, runner, health, new Measure(metrics),

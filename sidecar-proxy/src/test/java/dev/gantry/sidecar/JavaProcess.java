@@ -64,6 +64,10 @@ public final class JavaProcess implements AutoCloseable {
     return log;
   }
 
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
   public long pid() {
     return process.pid();
   }

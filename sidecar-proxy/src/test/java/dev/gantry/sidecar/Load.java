@@ -1,9 +1,5 @@
 package dev.gantry.sidecar;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -20,14 +16,19 @@ import java.util.concurrent.atomic.LongAdder;
  * exchange failed). Bounded: it stops by itself after {@code maxSeconds}.
  */
 public final class Load implements AutoCloseable {
-  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
-      .version(HttpClient.Version.HTTP_1_1).build();
+  private final io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx(new io.vertx.core.VertxOptions()
+      .setEventLoopPoolSize(1));
+  private final io.vertx.core.http.HttpClientAgent client = vertx.createHttpClient(
+      new io.vertx.core.http.HttpClientOptions().setKeepAlive(true).setConnectTimeout(5000),
+      new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64).setMaxWaitQueueSize(-1));
   private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "test-load");
     t.setDaemon(true);
     return t;
   });
   private final Map<String, LongAdder> answers = new ConcurrentHashMap<>();
+  /** By variant, the send times (epoch ms) of the requests it answered. */
+  private final Map<String, java.util.Queue<Long>> sendTimes = new ConcurrentHashMap<>();
   private final AtomicLong sent = new AtomicLong();
   private final LongAdder answered = new LongAdder();
   private final List<Integer> ports;
@@ -61,15 +62,22 @@ public final class Load implements AutoCloseable {
   private void send() {
     long n = sent.getAndIncrement();
     int port = ports.get((int) (n % ports.size()));
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(Duration.ofSeconds(30)).header("content-type", "application/json")
-        .header("x-user-id", "load-user-" + n).POST(HttpRequest.BodyPublishers.ofString(
-            bodies.get((int) (n % bodies.size())))).build();
-    client.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((r, e) -> {
-      String key = e != null ? "-:-1" : r.headers().firstValue("x-gantry-variant").orElse("-") + ":" + r.statusCode();
-      answers.computeIfAbsent(key, k -> new LongAdder()).increment();
-      answered.increment();
-    });
+    String body = bodies.get((int) (n % bodies.size()));
+    long sentAt = System.currentTimeMillis();
+    client.request(new io.vertx.core.http.RequestOptions().setMethod(io.vertx.core.http.HttpMethod.POST)
+            .setHost("127.0.0.1").setPort(port).setURI(path).setTimeout(30_000)
+            .putHeader("content-type", "application/json").putHeader("x-user-id", "load-user-" + n))
+        .compose(req -> req.send(body).compose(resp -> resp.body().map(b -> resp)))
+        .onComplete(ar -> {
+          String variant = ar.succeeded() ? java.util.Objects.requireNonNullElse(
+              ar.result().getHeader("x-gantry-variant"), "-") : "-";
+          if (ar.succeeded()) {
+            sendTimes.computeIfAbsent(variant, k -> new java.util.concurrent.ConcurrentLinkedQueue<>()).add(sentAt);
+          }
+          String key = variant + ":" + (ar.succeeded() ? ar.result().statusCode() : -1);
+          answers.computeIfAbsent(key, k -> new LongAdder()).increment();
+          answered.increment();
+        });
   }
 
   private void stopSending() {
@@ -101,6 +109,12 @@ public final class Load implements AutoCloseable {
         && !e.getKey().endsWith(":200")).mapToLong(Map.Entry::getValue).sum();
   }
 
+  /** How many requests sent at or after {@code epochMs} the variant answered. */
+  public long answeredBy(String variant, long epochMs) {
+    return sendTimes.getOrDefault(variant, new java.util.concurrent.ConcurrentLinkedQueue<>()).stream()
+        .filter(t -> t >= epochMs).count();
+  }
+
   public long sent() {
     return sent.get();
   }
@@ -111,5 +125,6 @@ public final class Load implements AutoCloseable {
     stopSending();
     ticker.awaitTermination(5, TimeUnit.SECONDS);
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> answered.sum() >= sent.get());
+    vertx.close().await();
   }
 }

@@ -118,10 +118,10 @@ public final class HazelcastStateStore implements StateStore {
         .setInMemoryFormat(InMemoryFormat.BINARY)
         .setPerEntryStatsEnabled(true)
         .setMergePolicyConfig(new MergePolicyConfig(LatestUpdateMergePolicy.class.getName(), 100)));
-    // a side of a split brain smaller than the quorum can neither read nor write rollout state, so it cannot
-    // advance a rollout (split-brain protection is open source in every Hazelcast 5.x)
+    // a side of a split brain smaller than the quorum cannot write rollout state (leases, status), so it cannot
+    // advance a rollout; it may still read it (split-brain protection is open source in every Hazelcast 5.x)
     config.addSplitBrainProtectionConfig(new com.hazelcast.config.SplitBrainProtectionConfig("gantry-rollouts", true,
-        settings.effectiveQuorum()));
+        settings.effectiveQuorum()).setProtectOn(com.hazelcast.splitbrainprotection.SplitBrainProtectionOn.WRITE));
     for (StateKind k : List.of(StateKind.ROLLOUT_STATUS, StateKind.ROLLOUT_LEASES)) {
       config.addMapConfig(new MapConfig(k.mapName())
           .setBackupCount(1)

@@ -32,6 +32,8 @@ public final class BuiltInChecks {
     t.maxErrorRateRatio().ifPresent(max -> checks.add(ratio(t, max, enough, stable, canary)));
     add(checks, enough, "latency_p95_ms", canary.latencyQuantileMs(0.95), t.maxP95Ms());
     add(checks, enough, "latency_p99_ms", canary.latencyQuantileMs(0.99), t.maxP99Ms());
+    add(checks, enough, "latency_p95_ratio", canary.latencyQuantileMs(0.95) / stable.latencyQuantileMs(0.95),
+        t.maxP95Ratio());
     add(checks, enough, "latency_p99_ratio", canary.latencyQuantileMs(0.99) / stable.latencyQuantileMs(0.99),
         t.maxP99Ratio());
     checks.add(sequential(t, enough, stableSoFar, canarySoFar));

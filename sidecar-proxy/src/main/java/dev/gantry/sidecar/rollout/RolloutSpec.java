@@ -96,7 +96,8 @@ public record RolloutSpec(String name, String endpoint, String stable, String ca
   public record CheckSpec(String metric, String name, String query, Double min, Double max) {
     /** The built-in metrics, and whether their range is a minimum (true) or a maximum. */
     public static final Map<String, Boolean> BUILT_IN = Map.of("error_rate", false, "error_rate_ratio", false,
-        "latency_p95_ms", false, "latency_p99_ms", false, "latency_p99_ratio", false, "shadow_agreement", true);
+        "latency_p95_ms", false, "latency_p99_ms", false, "latency_p95_ratio", false, "latency_p99_ratio", false,
+        "shadow_agreement", true);
 
     /** The check's name in decisions and metrics. */
     public String label() {
@@ -176,7 +177,7 @@ public record RolloutSpec(String name, String endpoint, String stable, String ca
   public Thresholds thresholds() {
     SequentialSpec seq = analysisOrDefault().sequential();
     return new Thresholds(max("error_rate"), max("error_rate_ratio"), max("latency_p95_ms"), max("latency_p99_ms"),
-        max("latency_p99_ratio"), seq == null || seq.alpha() == null ? 0.05 : seq.alpha(),
+        max("latency_p99_ratio"), max("latency_p95_ratio"), seq == null || seq.alpha() == null ? 0.05 : seq.alpha(),
         seq == null || seq.plannedRequests() == null ? 10_000 : seq.plannedRequests(), minRequests());
   }
 
@@ -227,7 +228,7 @@ public record RolloutSpec(String name, String endpoint, String stable, String ca
       if (istio == null) {
         p.add(new SpecProblem("istio", "is required with traffic: " + traffic + " (the VirtualService to drive)"));
       } else {
-        istio.problems().forEach(m -> p.add(new SpecProblem("istio", m)));
+        istio.problems().forEach(m -> p.add(new SpecProblem("istio." + m.path(), m.message())));
       }
     } else if (istio != null) {
       p.add(new SpecProblem("traffic", "must be istio or both when an istio section is given"));

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 /** Interval checks from Gantry's own counts: a healthy, a failing, a slow and a quiet canary. */
 class BuiltInChecksTest {
   static final Thresholds T = new Thresholds(OptionalDouble.of(0.05), OptionalDouble.of(2.0), OptionalDouble.of(50),
-      OptionalDouble.of(100), OptionalDouble.of(1.5), 0.05, 10_000, 100);
+      OptionalDouble.of(100), OptionalDouble.of(1.5), OptionalDouble.empty(), 0.05, 10_000, 100);
 
   /** {@code n} answers, a share {@code errorRate} of them errors, latencies around {@code ms}. */
   static VariantTally tally(int n, double errorRate, double ms, long seed) {
