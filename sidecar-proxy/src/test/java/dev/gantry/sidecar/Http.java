@@ -76,6 +76,17 @@ public final class Http {
     }
   }
 
+  /** Like {@link #get}, but a failed exchange (refused, reset) is a reply with status -1 and the error as body. */
+  public Reply tryGet(String path) {
+    try {
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri(path)).GET().timeout(Duration.ofSeconds(30))
+          .build(), HttpResponse.BodyHandlers.ofString());
+      return new Reply(r.statusCode(), r.body(), r.headers().map());
+    } catch (Exception e) {
+      return new Reply(-1, String.valueOf(e), Map.of());
+    }
+  }
+
   private URI uri(String path) {
     return URI.create("http://127.0.0.1:" + port + path);
   }
