@@ -61,6 +61,10 @@ final class AdminClient {
     return send(b);
   }
 
+  Reply post(String path) {
+    return send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.noBody()));
+  }
+
   Reply delete(String path, Optional<String> ifMatch) {
     HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).DELETE();
     ifMatch.ifPresent(r -> b.header("if-match", "\"" + r + "\""));

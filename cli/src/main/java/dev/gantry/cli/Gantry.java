@@ -29,9 +29,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "gantry", mixinStandardHelpOptions = true, version = "gantry 0.1.0",
     description = "Client of the Gantry sidecar's admin API: endpoints (traffic splits) and cluster state.",
     subcommands = {Gantry.Apply.class, Gantry.Get.class, Gantry.Delete.class, Gantry.Results.class,
-        Gantry.Disagreements.class, Gantry.Members.class})
+        Gantry.Disagreements.class, Gantry.Members.class, RolloutCommand.class})
 public final class Gantry {
-  static final List<String> KINDS = List.of("endpoint", "shadow", "experiment");
+  static final List<String> KINDS = List.of("endpoint", "shadow", "experiment", "rollout");
 
   @Option(names = {"-s", "--server"}, defaultValue = "${env:GANTRY_ADMIN_URL:-http://127.0.0.1:8081}",
       description = "admin API URL (env GANTRY_ADMIN_URL, default ${DEFAULT-VALUE})")
@@ -102,7 +102,7 @@ public final class Gantry {
   }
 
   @Command(name = "apply", description = "Create or change what a YAML file declares (several documents may be"
-      + " separated by ---). Each document is a spec with 'kind: endpoint' (the default) or 'kind: shadow' or 'kind: experiment', and a"
+      + " separated by ---). Each document is a spec with 'kind: endpoint' (the default) or 'kind: shadow', 'kind: experiment' or 'kind: rollout', and a"
       + " 'name'.")
   static final class Apply implements Callable<Integer> {
     @ParentCommand
@@ -211,6 +211,7 @@ public final class Gantry {
         case "table" -> gantry.out().print(switch (plural) {
           case "shadows" -> Tables.shadows(items);
           case "experiments" -> Tables.experiments(items);
+          case "rollouts" -> Tables.rollouts(items);
           default -> Tables.endpoints(items);
         });
         case "yaml" -> {

@@ -61,6 +61,72 @@ final class Tables {
     return rows.size() == 1 ? "no experiments" + System.lineSeparator() : render(rows);
   }
 
+  static String rollouts(List<JsonNode> items) {
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"ROLLOUT", "REVISION", "ENDPOINT", "STABLE", "CANARY", "STEPS", "TRAFFIC"});
+    for (JsonNode item : items) {
+      JsonNode spec = item.path("spec");
+      List<String> weights = new ArrayList<>();
+      spec.path("steps").forEach(s -> weights.add(s.path("weight").asText()));
+      rows.add(new String[] {item.path("name").asText(), item.path("revision").asText(), spec.path("endpoint").asText(),
+          spec.path("stable").asText(), spec.path("canary").asText(), String.join("/", weights),
+          spec.path("traffic").asText("sidecar")});
+    }
+    return rows.size() == 1 ? "no rollouts" + System.lineSeparator() : render(rows);
+  }
+
+  /** A rollout's status: where it is, its last checks and its decision log (the last {@code limit}). */
+  static String rolloutStatus(JsonNode s, int limit) {
+    StringBuilder out = new StringBuilder();
+    String nl = System.lineSeparator();
+    out.append("rollout ").append(s.path("name").asText()).append(": endpoint ").append(s.path("endpoint").asText())
+        .append(", stable ").append(s.path("stable").asText()).append(", canary ").append(s.path("canary").asText())
+        .append(nl);
+    out.append("phase ").append(s.path("phase").asText());
+    if (s.has("step")) {
+      out.append(", step ").append(s.path("step").asInt() + 1).append(" of ").append(s.path("steps").asInt())
+          .append(", canary weight ").append(s.path("canary_weight").asInt()).append(" %");
+    }
+    if (s.has("leader")) {
+      out.append(", leader ").append(s.path("leader").asText()).append(" (epoch ").append(s.path("epoch").asLong())
+          .append(")");
+    }
+    out.append(nl);
+    if (s.hasNonNull("waiting")) {
+      out.append("waiting: ").append(s.path("waiting").asText()).append(nl);
+    }
+    if (s.path("last_checks").size() > 0) {
+      out.append(nl);
+      out.append(render(checkRows(s.path("last_checks"))));
+    }
+    JsonNode log = s.path("decisions");
+    if (log.size() > 0) {
+      out.append(nl);
+      List<String[]> rows = new ArrayList<>();
+      rows.add(new String[] {"AT", "RESULT", "PHASE", "STEP", "WEIGHT", "REASON"});
+      for (int i = Math.max(0, log.size() - limit); i < log.size(); i++) {
+        JsonNode d = log.get(i);
+        rows.add(new String[] {d.path("at").asText(), d.path("result").asText(), d.path("from").asText() + " -> "
+            + d.path("to").asText(), String.valueOf(d.path("step").asInt() + 1), d.path("canary_weight").asText()
+            + " %", d.path("reason").asText()});
+      }
+      out.append(render(rows));
+    }
+    return out.toString();
+  }
+
+  private static List<String[]> checkRows(JsonNode checks) {
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"CHECK", "VALUE", "THRESHOLD", "P-VALUE", "VERDICT"});
+    for (JsonNode c : checks) {
+      rows.add(new String[] {c.path("name").asText(), c.path("value").isNumber()
+          ? String.format(java.util.Locale.ROOT, "%.4g", c.path("value").asDouble()) : "-", c.path("threshold").asText(),
+          c.has("p_value") ? String.format(java.util.Locale.ROOT, "%.3g", c.path("p_value").asDouble()) : "-",
+          c.path("verdict").asText()});
+    }
+    return rows;
+  }
+
   /** An experiment's results: a table of variants, one of comparisons, and the sample-ratio check. */
   static String results(JsonNode r) {
     StringBuilder sb = new StringBuilder();

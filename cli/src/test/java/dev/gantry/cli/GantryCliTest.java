@@ -187,4 +187,34 @@ class GantryCliTest {
     assertThat(gantry("delete", "experiment", "ab").status()).isZero();
     assertThat(gantry("delete", "endpoint", "ab").status()).isZero();
   }
+
+  @Test
+  void appliesTheFailingCanaryExampleAndSteersItsRollout() {
+    Path example = examples().getParent().resolve("rollouts/churn-faulty.yaml");
+    Run applied = gantry("apply", "-f", example.toString());
+    assertThat(applied.status()).as(applied.err()).isZero();
+    assertThat(applied.out()).contains("endpoint/churn-faulty created", "rollout/churn-faulty created");
+    assertThat(gantry("get", "rollouts").out()).contains("churn-faulty", "10/50/100", "sidecar");
+    // a sidecar picks it up and starts it: step 1 of 3 at 10 %
+    org.awaitility.Awaitility.await().until(() -> gantry("rollout", "status", "churn-faulty").out()
+        .contains("phase PROGRESSING, step 1 of 3, canary weight 10 %"));
+    Run paused = gantry("rollout", "pause", "churn-faulty");
+    assertThat(paused.status()).as(paused.err()).isZero();
+    assertThat(paused.out()).contains("phase PAUSED").contains("paused by hand");
+    Run again = gantry("rollout", "pause", "churn-faulty");
+    assertThat(again.status()).isEqualTo(1);
+    assertThat(again.err()).contains("HTTP 409").contains("only a progressing rollout pauses");
+    assertThat(gantry("rollout", "resume", "churn-faulty").out()).contains("phase PROGRESSING");
+    assertThat(gantry("rollout", "promote", "churn-faulty").out()).contains("step 2 of 3, canary weight 50 %");
+    Run aborted = gantry("rollout", "abort", "churn-faulty");
+    assertThat(aborted.out()).contains("phase ABORTED", "canary weight 0 %", "aborted by hand");
+    assertThat(gantry("get", "endpoint", "churn-faulty", "-o", "yaml").out()).contains("weight: 0");
+    Run json = gantry("rollout", "status", "churn-faulty", "-o", "json");
+    assertThat(json.out()).contains("\"phase\" : \"ABORTED\"", "\"decisions\"");
+    assertThat(gantry("delete", "rollout", "churn-faulty").out()).contains("rollout/churn-faulty deleted");
+    Run gone = gantry("rollout", "status", "churn-faulty");
+    assertThat(gone.status()).isEqualTo(1);
+    assertThat(gone.err()).contains("HTTP 404");
+    assertThat(gantry("delete", "endpoint", "churn-faulty").status()).isZero();
+  }
 }

@@ -1,0 +1,133 @@
+package dev.gantry.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code gantry rollout}: a rollout's status and decision log, and a person's commands (pause, resume, promote,
+ * abort, retry). Rollouts themselves are applied with {@code gantry apply -f} ({@code kind: rollout}).
+ */
+@Command(name = "rollout", description = "Watch and steer canary rollouts.",
+    subcommands = {RolloutCommand.Status.class, RolloutCommand.Pause.class, RolloutCommand.Resume.class,
+        RolloutCommand.Promote.class, RolloutCommand.Abort.class, RolloutCommand.Retry.class})
+final class RolloutCommand {
+  @ParentCommand
+  Gantry gantry;
+
+  /** Sends a command and prints the status that follows. */
+  int send(String name, String command) {
+    AdminClient.Reply reply = gantry.client().post("/admin/v1/rollouts/" + name + "/" + command);
+    if (gantry.refused(reply)) {
+      return 1;
+    }
+    gantry.out().print(Tables.rolloutStatus(reply.body(), 5));
+    gantry.out().flush();
+    return 0;
+  }
+
+  @Command(name = "status", description = "Show where a rollout is, its last checks (value, threshold, p-value,"
+      + " verdict) and its decision log.")
+  static final class Status implements Callable<Integer> {
+    @ParentCommand
+    RolloutCommand rollout;
+
+    @Parameters(index = "0", description = "the rollout")
+    String name;
+
+    @Option(names = {"-n", "--decisions"}, defaultValue = "20", description = "decisions to show (default 20)")
+    int decisions;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json")
+    String output;
+
+    @Override
+    public Integer call() throws IOException {
+      AdminClient.Reply reply = rollout.gantry.client().get("/admin/v1/rollouts/" + name + "/status");
+      if (rollout.gantry.refused(reply)) {
+        return 1;
+      }
+      rollout.gantry.out().print(output.equals("json") ? new ObjectMapper().writerWithDefaultPrettyPrinter()
+          .writeValueAsString(reply.body()) + System.lineSeparator() : Tables.rolloutStatus(reply.body(), decisions));
+      rollout.gantry.out().flush();
+      return 0;
+    }
+  }
+
+  @Command(name = "pause", description = "Hold a progressing rollout at its step (analysis stops).")
+  static final class Pause implements Callable<Integer> {
+    @ParentCommand
+    RolloutCommand rollout;
+
+    @Parameters(index = "0", description = "the rollout")
+    String name;
+
+    @Override
+    public Integer call() {
+      return rollout.send(name, "pause");
+    }
+  }
+
+  @Command(name = "resume", description = "Resume a paused rollout.")
+  static final class Resume implements Callable<Integer> {
+    @ParentCommand
+    RolloutCommand rollout;
+
+    @Parameters(index = "0", description = "the rollout")
+    String name;
+
+    @Override
+    public Integer call() {
+      return rollout.send(name, "resume");
+    }
+  }
+
+  @Command(name = "promote", description = "Move a rollout to its next step now, or with --full to 100 %.")
+  static final class Promote implements Callable<Integer> {
+    @ParentCommand
+    RolloutCommand rollout;
+
+    @Parameters(index = "0", description = "the rollout")
+    String name;
+
+    @Option(names = "--full", description = "skip the remaining steps: the canary takes all traffic")
+    boolean full;
+
+    @Override
+    public Integer call() {
+      return rollout.send(name, full ? "promote?full=true" : "promote");
+    }
+  }
+
+  @Command(name = "abort", description = "Roll back now: all traffic to stable; the canary stays deployed.")
+  static final class Abort implements Callable<Integer> {
+    @ParentCommand
+    RolloutCommand rollout;
+
+    @Parameters(index = "0", description = "the rollout")
+    String name;
+
+    @Override
+    public Integer call() {
+      return rollout.send(name, "abort");
+    }
+  }
+
+  @Command(name = "retry", description = "Start a rolled-back, aborted or failed rollout again from its first step.")
+  static final class Retry implements Callable<Integer> {
+    @ParentCommand
+    RolloutCommand rollout;
+
+    @Parameters(index = "0", description = "the rollout")
+    String name;
+
+    @Override
+    public Integer call() {
+      return rollout.send(name, "retry");
+    }
+  }
+}
