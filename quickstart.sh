@@ -42,7 +42,7 @@ done
 cat <<TXT
 
 ==> Gantry is serving the example models on http://127.0.0.1:$port (REST and gRPC)
-    models:  churn-onnx, churn-torchscript, churn-mlflow, customer-churn (versions 1 and 2)
+    models:  churn-onnx, churn-torchscript, churn-mlflow, customer-churn (versions 1-4; 3 and 4 are canaries that fail / run slower)
     endpoint: churn = customer-churn v1 "champion" 90 % / v2 "challenger" 10 %, sticky by x-user-id;
               champion's requests are copied to the challenger (shadow) and the answers compared;
               the split is an A/B experiment on clients' reward (POST /v1/feedback; ./gantry results churn)
@@ -51,6 +51,10 @@ cat <<TXT
   The churn endpoint (every answer names its variant in x-gantry-variant):
     curl -si localhost:$port/v2/models/churn/infer -H 'x-user-id: alice' -H 'content-type: application/json' -d '{"inputs": [{"name": "tenure", "shape": [1, 1], "datatype": "FP32", "data": [24]}, {"name": "monthly_charges", "shape": [1, 1], "datatype": "FP32", "data": [90]}, {"name": "total_charges", "shape": [1, 1], "datatype": "FP32", "data": [2160]}, {"name": "contract_type", "shape": [1, 1], "datatype": "BYTES", "data": ["One year"]}, {"name": "payment_method", "shape": [1, 1], "datatype": "BYTES", "data": ["Bank transfer (automatic)"]}]}'
     ./gantry get endpoints
+
+  A canary rollout of the challenger (5/10/25/50/100 %), with load, watched with the CLI:
+    examples/load.sh churn 300 50 &
+    ./gantry apply -f examples/rollouts/churn-v2.yaml && ./gantry rollout status churn-v2
 
   MLflow (/invocations calls the default model: the churn endpoint):
     curl -si localhost:$port/invocations -H 'content-type: application/json' -d '{"dataframe_records": [{"tenure": 12, "monthly_charges": 70.35, "total_charges": 844.20, "contract_type": "Month-to-month", "payment_method": "Electronic check"}]}'
