@@ -57,7 +57,7 @@ RP=$(freeport); SP=$(freeport); AP=$(freeport); CP=$(freeport)
 java -Dai.djl.offline=true -Xmx1g -jar "$work/runner/model-runner.jar" --model-repository examples/models --grpc-port "$RP" \
   --metrics-port 0 --models customer-churn > "$work/runner.log" 2>&1 & runner=$!
 waitlog "$work/runner.log" event=runner_started "$runner"
-java -Xmx512m -jar "$work/sidecar/sidecar-proxy.jar" --host 127.0.0.1 --port "$SP" --runner-port "$RP" \
+java -Xmx512m -Duser.timezone=UTC -jar "$work/sidecar/sidecar-proxy.jar" --host 127.0.0.1 --port "$SP" --runner-port "$RP" \
   --admin-host 127.0.0.1 --admin-port "$AP" --max-in-flight 100000 --event-loops 2 \
   --cluster embedded --cluster-name "bench-rollout-$$-$RANDOM" --cluster-host 127.0.0.1 --cluster-port "$CP" \
   --cluster-members "127.0.0.1:$CP" > "$work/sidecar.log" 2>&1 & sidecar=$!
@@ -158,8 +158,9 @@ analysis:
 "
   wait "$loadpid"; loadpid=""
   curl -fsS "127.0.0.1:$AP/admin/v1/rollouts/$name/status" > "$work/$name-status.json"
-  grep -E "event=rollout_transition rollout=$name|event=endpoint_changed name=faulty|event=endpoints_loaded" \
-    "$work/sidecar.log" | tail -n +1 > "$work/$name-log.txt" || true
+  # the sidecar's own log from this rollout's first transition on: when the status and the endpoint were written
+  grep -E "event=rollout_transition rollout=$name|event=endpoint_changed name=faulty" "$work/sidecar.log" \
+    | awk -v r="rollout=$name " 'index($0, r) { on = 1 } on' > "$work/$name-log.txt" || true
   "$PY" - "$work/$name-status.json" "$work/$name.tsv" "$work/$name.json" "$work/$name-log.txt" "$1" \
     >> "$work/rollback.tsv" <<'EOF'
 import datetime as dt, json, sys
@@ -173,15 +174,24 @@ for d in ds:
     checks = ", ".join(f"{c['name']}={c['value']} {c['verdict']}" for c in d["checks"])
     print(f"  t{thr}: decision {d['at']} {d['result']:8} {d['from']}->{d['to']} step {d['step']} w {d['canary_weight']}"
           f" {d['reason'][:90]!r} [{checks}]", file=sys.stderr)
-for l in open(sys.argv[4]):
-    print(f"  t{thr}: log {l.strip()[:200]}", file=sys.stderr)
+logs = [l.strip() for l in open(sys.argv[4]) if l.strip()]
+for l in logs:
+    print(f"  t{thr}: log {l[:170]}", file=sys.stderr)
 start = next((at(d) for d in ds if d["result"] == "start"), None)
 fail = next((at(d) for d in ds if d["result"] == "fail"), None)
 rb = next((at(d) for d in ds if d["to"] == "ROLLED_BACK"), None)
+# log times are HH:MM:SS.mmm of the sidecar's JVM, run with -Duser.timezone=UTC: on the decision's day
+def logtime(l):
+    day = dt.datetime.fromtimestamp(rb, dt.timezone.utc).date()
+    return dt.datetime.combine(day, dt.time.fromisoformat(l.split()[0]), dt.timezone.utc).timestamp()
+i = next((k for k, l in enumerate(logs) if "to=ROLLED_BACK" in l), None)
+w_status = logtime(logs[i]) - rb if i is not None and rb else float("nan")
+j = next((k for k in range(i + 1, len(logs)) if "endpoint_changed" in logs[k]), None) if i is not None else None
+w_endpoint = logtime(logs[j]) - rb if j is not None else float("nan")
 canary = [r for r in rec if r[4] == "canary"]
 if st["phase"] != "ROLLED_BACK" or fail is None or rb is None:
     print(f"  t{thr}: NOT ROLLED BACK: phase {st['phase']}", file=sys.stderr)
-    print(f"{thr}\tnan\tnan\tnan\tnan\tnan\tnan\tnan\tnan\t{summary['achieved_rps']}"); sys.exit(0)
+    print(f"{thr}\tnan\tnan\tnan\tnan\tnan\tnan\tnan\tnan\t{summary['achieved_rps']}\tnan\tnan"); sys.exit(0)
 last_recv = max(r[2] for r in canary); last_sent = max(r[1] for r in canary)
 after_rb = [r for r in canary if r[1] > rb]; after_fail = [r for r in canary if r[1] > fail]
 stable_bad = sum(1 for r in rec if r[4] == "stable" and r[3] != 200)
@@ -193,9 +203,11 @@ print(f"  t{thr}: start->first fail {fail - start:.3f} s, first fail->rollback d
       f" canary answers to requests sent after the rollback decision: {len(after_rb)} (after the first fail: "
       f"{len(after_fail)}), of which errors {sum(1 for r in after_rb if r[3] != 200)}; canary answers in all"
       f" {len(canary)} ({sum(1 for r in canary if r[3] != 200)} errors); stable errors {stable_bad};"
-      f" no-variant answers {other_bad}; load ran {tail:.1f} s past the decision", file=sys.stderr)
+      f" no-variant answers {other_bad}; load ran {tail:.1f} s past the decision; after the rollback decision the"
+      f" status was written at {w_status * 1000:+.0f} ms and the endpoint at {w_endpoint * 1000:+.0f} ms (sidecar"
+      f" log, ms resolution)", file=sys.stderr)
 print(f"{thr}\t{fail - start:.3f}\t{rb - fail:.3f}\t{last_recv - fail:.3f}\t{last_recv - rb:.3f}\t{len(after_rb)}"
-      f"\t{len(canary)}\t{stable_bad}\t{last_sent - rb:.3f}\t{summary['achieved_rps']}")
+      f"\t{len(canary)}\t{stable_bad}\t{last_sent - rb:.3f}\t{summary['achieved_rps']}\t{w_status:.3f}\t{w_endpoint:.3f}")
 EOF
   admin DELETE "rollouts/$name"
   sleep 1
@@ -220,11 +232,15 @@ for r in cpu:
 if a and b:
     print(f"  mean A {stt.mean(a):.4f}, mean B {stt.mean(b):.4f} CPU s per 1000 req; B/A {stt.mean(b) / stt.mean(a):.3f};"
           f" per pair B1/A1 {per['B1'] / per['A1']:.3f}, B2/A2 {per['B2'] / per['A2']:.3f}")
+    cores = {r[0]: float(r[7]) for r in cpu}
+    extra = (cores["B1"] + cores["B2"] - cores["A1"] - cores["A2"]) / 2
+    print(f"  B - A: {extra * 1000:+.0f} ms of sidecar CPU per second of load ({extra:+.3f} cores)")
     print(f"  achieved rate: {min(rps.values()):.0f}-{max(rps.values()):.0f} req/s")
 print("rollback (seconds; decision times from the status, answers from the client's record):")
-print("  threshold  start->fail  fail->rollback  fail->last-canary  rollback->last-canary  canary-after-rollback"
-      "  canary-total  stable-errors  achieved-req/s")
+print("  threshold  start->fail  fail->rollback  fail->last-canary  rollback->last-canary  rollback->status-write"
+      "  rollback->endpoint-write  canary-after-rollback  canary-total  stable-errors  achieved-req/s")
 for r in (l.rstrip("\n").split("\t") for l in open(sys.argv[2]) if l.strip()):
-    print(f"  {r[0]:>9}  {r[1]:>11}  {r[2]:>14}  {r[3]:>17}  {r[4]:>21}  {r[5]:>21}  {r[6]:>12}  {r[7]:>13}  {r[9]:>14}")
+    print(f"  {r[0]:>9}  {r[1]:>11}  {r[2]:>14}  {r[3]:>17}  {r[4]:>21}  {r[10]:>22}  {r[11]:>24}  {r[5]:>21}"
+          f"  {r[6]:>12}  {r[7]:>13}  {r[9]:>14}")
 EOF
 echo "# done $(date -u +%FT%TZ) $(uptime | sed 's/.*load/load/')"

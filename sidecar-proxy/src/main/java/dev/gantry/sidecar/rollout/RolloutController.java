@@ -343,13 +343,23 @@ public final class RolloutController {
       if (epoch == 0) {
         return;
       }
+      RolloutRecord record = last;
       blocking(() -> {
-        store.get(StateKind.ROLLOUT_STATUS, name).ifPresent(json -> store.compareAndDelete(StateKind.ROLLOUT_STATUS,
-            name, json));
+        Optional<String> status = store.get(StateKind.ROLLOUT_STATUS, name);
+        status.ifPresent(json -> store.compareAndDelete(StateKind.ROLLOUT_STATUS, name, json));
         store.get(StateKind.ROLLOUT_LEASES, name).ifPresent(json -> store.compareAndDelete(StateKind.ROLLOUT_LEASES,
             name, json));
-        return null;
-      }).onComplete(ar -> LOG.info("event=rollout_deleted rollout={} epoch={}", name, epoch));
+        return status.map(RolloutStatus::fromJson).map(s -> s.state().rolledBack()
+            && s.state().phase().finished() && s.state().phase() != Phase.SUCCEEDED).orElse(false);
+      }).compose(rolledBack -> {
+        if (!rolledBack || record == null) {
+          return Future.succeededFuture();
+        }
+        // the canary stayed at weight 0 for inspection while the rollout existed; now it leaves the split
+        return Future.all(splits.apply(record.spec()).stream().map(s -> s.retire(record.spec())).toList())
+            .mapEmpty();
+      }).onComplete(ar -> LOG.info("event=rollout_deleted rollout={} epoch={} outcome={}", name, epoch,
+          ar.succeeded() ? "ok" : ar.cause().getMessage()));
     }
   }
 

@@ -27,6 +27,22 @@ public final class SidecarSplit implements TrafficSplit {
   }
 
   @Override
+  public Future<Void> retire(RolloutSpec spec) {
+    EndpointRecord record = endpoints.snapshot().records().get(spec.endpoint());
+    if (record == null) {
+      return Future.succeededFuture();
+    }
+    EndpointSpec es = record.spec();
+    List<VariantSpec> kept = es.variants().stream().filter(v -> !(v.name().equals(spec.canary())
+        && (v.weight() == null || v.weight() == 0))).toList();
+    if (kept.size() == es.variants().size() || kept.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return admin.apply(new EndpointSpec(es.name(), es.salt(), es.stickyKey(), es.allowOverride(), kept),
+        OptionalLong.of(record.revision())).mapEmpty();
+  }
+
+  @Override
   public Future<Void> set(RolloutSpec spec, int canaryWeight) {
     EndpointRecord record = endpoints.snapshot().records().get(spec.endpoint());
     if (record == null) {

@@ -242,6 +242,11 @@ class RolloutTest {
     assertThat(mine.stream().filter(c -> c.getString("path").equals("/event")).map(c -> c.getString("phase")))
         .contains("PROGRESSING", "ABORTED");
     assertThat(mine.stream().filter(c -> c.getString("path").equals("/confirm-promotion"))).isNotEmpty();
+    // the aborted canary stayed in the split at weight 0 for inspection; deleting the rollout retires it
+    assertThat(admin.request("DELETE", "/admin/v1/rollouts/hooked", null, null).status()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !admin.get("/admin/v1/endpoints/hooked").body()
+        .contains("\"canary\""));
+    assertThat(admin.get("/admin/v1/rollouts/hooked/status").status()).isEqualTo(404);
   }
 
   @Test
