@@ -37,7 +37,9 @@ import dev.gantry.sidecar.rollout.SidecarSplit;
 import dev.gantry.sidecar.rollout.Webhooks;
 import dev.gantry.sidecar.rollout.istio.IstioSplit;
 import dev.gantry.sidecar.rollout.istio.KubernetesClients;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.vertx.ext.web.client.WebClient;
+import java.util.function.Supplier;
 import io.vertx.ext.web.client.WebClientOptions;
 import dev.gantry.sidecar.shadow.ShadowKind;
 import dev.gantry.sidecar.shadow.ShadowMetrics;
@@ -126,6 +128,7 @@ public final class Sidecar implements AutoCloseable {
   private final ShadowMirror mirror;
   private final CountsFlusher flusher;
   private final RolloutController controller;
+  private final IstioSplit istio;
   /** How often rollout leases are renewed and intervals looked at. */
   private static final long ROLLOUT_TICK_MS = 250;
   /** How often each member copies its experiment counts to cluster state. */
@@ -134,8 +137,9 @@ public final class Sidecar implements AutoCloseable {
   private Sidecar(Vertx vertx, RunnerConnection runner, RunnerHealth health, PrometheusMeterRegistry registry,
       RequestPath path, int port, List<HttpServer> servers, Set<HttpConnection> connections, StateStore store,
       Upstreams upstreams, AdminServer admin, EndpointTable endpoints, ShadowMirror mirror, CountsFlusher flusher,
-      RolloutController controller) {
+      RolloutController controller, IstioSplit istio) {
     this.controller = controller;
+    this.istio = istio;
     this.mirror = mirror;
     this.flusher = flusher;
     this.store = store;
@@ -154,6 +158,15 @@ public final class Sidecar implements AutoCloseable {
 
   /** Starts the sidecar; returns once it listens. */
   public static Sidecar start(SidecarConfig config) {
+    return start(config, KubernetesClients::inCluster);
+  }
+
+  /**
+   * Starts the sidecar with the Kubernetes client that Istio rollouts use made by {@code kubernetes} (on first use):
+   * the pod's ServiceAccount in production, a mock API server in tests.
+   */
+  public static Sidecar start(SidecarConfig config, Supplier<KubernetesClient> kubernetes) {
+    requireNonNull(kubernetes, "kubernetes");
     requireNonNull(config, "config");
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Vertx vertx = Vertx.builder()
@@ -222,7 +235,7 @@ public final class Sidecar implements AutoCloseable {
     WebClient web = WebClient.create(vertx, new WebClientOptions().setUserAgent("gantry-sidecar/" + VERSION));
     RolloutCounts rolloutCounts = new RolloutCounts(store);
     SidecarSplit sidecarSplit = new SidecarSplit(endpoints, endpointAdmin);
-    IstioSplit istio = new IstioSplit(vertx, KubernetesClients::inCluster);
+    IstioSplit istio = new IstioSplit(vertx, kubernetes);
     RolloutController controller = new RolloutController(vertx, store, rollouts, rolloutCounts,
         new Analyst(new PrometheusSource(web)), new Webhooks(vertx, web), spec -> switch (spec.trafficOrDefault()) {
           case "istio" -> List.of(istio);
@@ -284,7 +297,7 @@ public final class Sidecar implements AutoCloseable {
         runner.address(), config.defaultModel().orElse("-"), instances, config.maxInFlight(),
         config.requestTimeoutMs(), config.maxBodyBytes(), store.members(), endpoints.snapshot().endpoints().keySet());
     return new Sidecar(vertx, runner, health, registry, path, boundPort.get(), servers, connections, store, upstreams,
-        admin, endpoints, mirror, flusher, controller);
+        admin, endpoints, mirror, flusher, controller, istio);
   }
 
   /** One HTTP server on one event loop. */
@@ -441,6 +454,7 @@ public final class Sidecar implements AutoCloseable {
   public void close() {
     health.stop();
     controller.stop();
+    istio.close();
     flusher.stop();
     admin.close().await();
     upstreams.close().otherwiseEmpty().await();
