@@ -9,13 +9,13 @@
 #   CPU      : the sidecar's utime+stime (/proc/PID/stat) per 1000 requests over fixed windows of the same load on
 #              endpoint steady (v1 90 %, v2 10 %), with no rollout (A) and with a rollout held at weight 10
 #              (pause 10m, interval 2s, so the controller decides every 2 s) (B), in the order A B B A after a
-#              warm-up that is not measured.
+#              warm-up that is not measured (10 s at saturation with wrk, then the fixed rate).
 # The load generator is perf/rollout-load.py (open loop, one new x-user-id per request, latency from the scheduled
 # send time), on the same 2 cores as the sidecar and runner: compare ratios within a run, not absolute figures.
 # Rerun from anywhere:  perf/bench-rollout.sh [rate=1000] [cpu-window-seconds=30] [warm-up-seconds=25]
 # On a shared machine, under the build lock:  flock /tmp/gantry-mvn.lock perf/bench-rollout.sh
-# Needs the built jars (./mvnw -B -q -DskipTests package), curl, /usr/bin/python3. Builds nothing; stops what it
-# starts; uses free ports and a cluster name of its own (embedded Hazelcast, this sidecar its only member).
+# Needs the built jars (./mvnw -B -q -DskipTests package), curl, /usr/bin/python3, wrk (warm-up only; skipped
+# without). Builds nothing; stops what it starts; uses free ports and a cluster name of its own (embedded Hazelcast, this sidecar its only member).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rate=${1:-1000}; win=${2:-30}; warm=${3:-25}
@@ -112,7 +112,13 @@ EOF
   tail -1 "$cpu_rows" | awk -F'\t' '{printf "  %-3s %-22s %7s req/s  n=%s (200: %s)  sidecar CPU %s s = %s s per 1000 req = %s cores" \
     "  p50 %s ms p99 %s ms  %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11}'
 }
-echo "## warm-up: ${warm}s at $rate req/s on steady (not measured)"
+echo "## warm-up: 10 s at saturation (wrk -t1 -c16, no sticky key: random buckets), then ${warm}s at $rate req/s on steady (not measured)"
+# at a fixed 1000 req/s a cold sidecar still JIT-compiles well into the first windows; saturation gets it there sooner
+printf 'wrk.method = "POST"\nwrk.headers["content-type"] = "application/json"\nwrk.body = [[%s]]\n' \
+  "$(head -1 "$work/bodies.txt")" > "$work/post.lua"
+if command -v wrk >/dev/null; then
+  wrk -t1 -c16 -d10s -s "$work/post.lua" "$URL/steady/infer" | grep -E 'Requests/sec|Non-2xx' | sed 's/^/  wrk: /' || true
+fi
 $LOAD "$URL/steady/infer" "$rate" "$warm" "$work/bodies.txt" "$work/warm.tsv" 32 w > "$work/warm.json"
 echo "  $(cat "$work/warm.json")"
 echo "## CPU: ${win}s windows at $rate req/s on steady (stable v1 90 %, canary v2 10 %), order A B B A"

@@ -78,6 +78,11 @@ public final class JavaProcess implements AutoCloseable {
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
+  /** SIGSTOP (true) or SIGCONT (false): a process that stops answering without dying, as in a network partition. */
+  public void freeze(boolean stop) throws Exception {
+    new ProcessBuilder("kill", stop ? "-STOP" : "-CONT", Long.toString(process.pid())).start().waitFor();
+  }
+
   /** SIGTERM and wait; true when it exited within the time. */
   public boolean terminate() throws Exception {
     new ProcessBuilder("kill", "-TERM", Long.toString(process.pid())).start().waitFor();

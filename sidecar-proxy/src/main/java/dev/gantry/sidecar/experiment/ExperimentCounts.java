@@ -32,11 +32,7 @@ public final class ExperimentCounts {
     }
 
     public synchronized void succeeded(double latencyMs) {
-      int i = 0;
-      while (i < VariantTally.LATENCY_BOUNDS_MS.length && latencyMs > VariantTally.LATENCY_BOUNDS_MS[i]) {
-        i++;
-      }
-      latencyBuckets[i]++;
+      latencyBuckets[VariantTally.bucketOf(latencyMs)]++;
       successes++;
       latencyN++;
       latencySum += latencyMs;

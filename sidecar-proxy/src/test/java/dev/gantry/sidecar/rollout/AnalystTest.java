@@ -45,7 +45,7 @@ class AnalystTest {
   /** Answers: {@code ok} successes at 2 ms and {@code bad} errors. */
   static VariantTally tally(int ok, int bad) {
     long[] buckets = new long[VariantTally.LATENCY_BOUNDS_MS.length + 1];
-    buckets[4] = ok;  // the bucket up to 2 ms
+    buckets[VariantTally.bucketOf(2)] = ok;
     return new VariantTally(ok + bad, ok, bad, new Summary(ok, 2.0 * ok, 4.0 * ok), buckets, Summary.EMPTY);
   }
 

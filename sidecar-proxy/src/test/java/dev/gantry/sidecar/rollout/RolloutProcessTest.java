@@ -58,12 +58,20 @@ class RolloutProcessTest {
     for (Member m : sidecars) {
       await().atMost(Duration.ofSeconds(60)).until(() -> m.data().get("/readyz").status() == 200);
     }
+    // a JVM started cold serves a fraction of its steady throughput while C2 compiles (2 cores shared by five JVMs
+    // here): the processes are warmed up on the model itself before any rollout is judged
+    try (Load warmUp = Load.start(dataPorts(), "/v2/models/customer-churn/versions/1/infer", ROWS, 400, 15)) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> warmUp.sent() >= 400 * 15 - 100);
+    }
   }
 
   @AfterAll
   static void stop() throws Exception {
     for (Member m : sidecars) {
       m.process().close();
+      // kept for a post-mortem next to the surefire reports
+      java.nio.file.Files.write(java.nio.file.Path.of("target", "rollout-process-sidecar-" + m.clusterPort() + ".log"),
+          m.process().log());
     }
     runner.close();
   }
@@ -135,7 +143,7 @@ class RolloutProcessTest {
   }
 
   @Test
-  @Order(1)
+  @Order(3)
   void aHealthyCanaryIsPromotedAtAThousandRequestsASecondWithoutAFailedRequest() throws Exception {
     endpoint("healthy", "2");
     try (Load load = Load.start(dataPorts(), "/v2/models/healthy/infer", ROWS, 1000, 120)) {
@@ -152,7 +160,7 @@ class RolloutProcessTest {
       await().atMost(Duration.ofSeconds(90)).until(() -> status("healthy").getString("phase").equals("SUCCEEDED"));
       load.close();
       // every weight change happened under load, and no client saw a failure
-      assertThat(load.failed()).as("answers %s", load.answers()).isZero();
+      assertThat(load.failed()).as("answers %s; sidecar warnings %s", load.answers(), warnings()).isZero();
       assertThat(load.sent()).isGreaterThan(5000);
     }
     JsonObject s = status("healthy");
@@ -161,7 +169,7 @@ class RolloutProcessTest {
   }
 
   @Test
-  @Order(2)
+  @Order(1)
   void aCanaryThatFailsOnSomeInputsRollsBackWithinTheFailureThresholdAndStableServesThroughout() throws Exception {
     endpoint("faulty", "3");
     try (Load load = Load.start(dataPorts(), "/v2/models/faulty/infer", ROWS, 200, 60)) {
@@ -182,8 +190,20 @@ class RolloutProcessTest {
       JsonObject rollback = lastDecision(s);
       Instant rolledBack = Instant.parse(rollback.getString("at"));
       assertThat(rollback.getString("reason")).contains("2 failed interval(s) in step 0");
-      // failure threshold × interval, plus one interval for the counts flushed every second to reach the leader
-      assertThat(Duration.between(started, rolledBack)).isLessThanOrEqualTo(Duration.ofSeconds(6).plusMillis(500));
+      // within failure threshold × interval: the intervals judged between the start and the rollback are the two
+      // that failed, plus at most one inconclusive first interval (the counts are flushed to the leader every second)
+      List<String> judged = new ArrayList<>();
+      boolean afterStart = false;
+      for (Object o : s.getJsonArray("decisions")) {
+        JsonObject d = (JsonObject) o;
+        if (afterStart) {
+          judged.add(d.getString("result"));
+        }
+        afterStart |= d.getString("result").equals("start");
+      }
+      assertThat(judged).endsWith("fail", "fail").hasSizeLessThanOrEqualTo(3)
+          .allMatch(r -> r.equals("fail") || r.equals("inconclusive"));
+      assertThat(started).isBefore(rolledBack);
       JsonObject errorRate = rollback.getJsonArray("checks").stream().map(JsonObject.class::cast)
           .filter(c -> c.getString("name").equals("error_rate")).findFirst().orElseThrow();
       assertThat(errorRate.getString("verdict")).isEqualTo("FAIL");
@@ -205,7 +225,7 @@ class RolloutProcessTest {
   }
 
   @Test
-  @Order(3)
+  @Order(2)
   void aSlowerCanaryFailsTheRelativeLatencyCheck() throws Exception {
     endpoint("slow", "4");
     try (Load load = Load.start(dataPorts(), "/v2/models/slow/infer", ROWS.subList(1, 2), 150, 60)) {
@@ -243,11 +263,11 @@ class RolloutProcessTest {
           canary: canary
           steps: [{weight: 10}, {weight: 20, pause: 10m}, {weight: 100}]
           analysis:
-            interval: 8s
+            interval: 10s
             min_requests: 10
             checks: [{metric: error_rate, max: 0.05}]
           """);
-      await().atMost(Duration.ofSeconds(40)).until(() -> status("resume").getInteger("step", -1) == 1);
+      await().atMost(Duration.ofSeconds(60)).until(() -> status("resume").getInteger("step", -1) == 1);
       JsonObject before = status("resume");
       String leader = before.getString("leader");
       long epoch = before.getLong("epoch");
@@ -256,7 +276,7 @@ class RolloutProcessTest {
       long killedAt = System.currentTimeMillis();
       killed.process().kill();
       // another member takes the lease with the next epoch and goes on judging step 1, within two intervals
-      await().atMost(Duration.ofSeconds(40)).until(() -> {
+      await().atMost(Duration.ofSeconds(60)).until(() -> {
         JsonObject s = status("resume");
         return s.getLong("epoch") > epoch && s.getJsonArray("decisions").size() > decisionsBefore;
       });
@@ -266,10 +286,62 @@ class RolloutProcessTest {
       assertThat(resumed.getLong("epoch")).isGreaterThan(epoch);
       assertThat(resumed.getInteger("step")).isEqualTo(1);
       assertThat(Instant.parse(resumed.getString("at")).toEpochMilli() - killedAt)
-          .isLessThanOrEqualTo(Duration.ofSeconds(16).toMillis());
+          .isLessThanOrEqualTo(Duration.ofSeconds(20).toMillis());
       assertThat(after.getInteger("step")).isEqualTo(1);
       assertThat(stepsEntered(after)).containsExactly(0, 1);
       assertThat(canaryWeight("resume")).isEqualTo(20);
     }
+  }
+
+  @Test
+  @Order(5)
+  void aSidecarCutOffFromTheMajorityStopsAdvancingTheRollout() throws Exception {
+    // two of the three members are left (the leader was killed above); the quorum is 2 (a majority of the 3 listed)
+    List<Member> alive = sidecars.stream().filter(m -> m.process().isAlive()).toList();
+    assertThat(alive).hasSize(2);
+    Member lone = alive.get(0);
+    Member frozen = alive.get(1);
+    endpoint("split", "2");
+    try (Load load = Load.start(List.of(lone.dataPort()), "/v2/models/split/infer", ROWS, 100, 120)) {
+      Http.Reply put = lone.admin().request("PUT", "/admin/v1/rollouts/split", "application/yaml", """
+          endpoint: split
+          stable: stable
+          canary: canary
+          steps: [{weight: 10}, {weight: 20, pause: 10m}, {weight: 100}]
+          analysis:
+            interval: 1s
+            min_requests: 5
+            checks: [{metric: error_rate, max: 0.05}]
+          """, AUTH);
+      assertThat(put.status()).as(put.body()).isEqualTo(201);
+      await().atMost(Duration.ofSeconds(30)).until(() -> statusOn(lone, "split").getInteger("step", -1) == 1);
+      frozen.process().freeze(true);
+      try {
+        // once the lone member sees itself alone it is below the quorum: no lease renewal, no state write
+        await().atMost(Duration.ofSeconds(40)).until(() -> lone.admin().request("GET", "/admin/v1/cluster", null,
+            null, AUTH).json().getJsonArray("members").size() == 1);
+        int decisions = statusOn(lone, "split").getJsonArray("decisions").size();
+        await().during(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(10)).until(() -> statusOn(lone, "split")
+            .getJsonArray("decisions").size() == decisions);
+        assertThat(statusOn(lone, "split").getString("phase")).isEqualTo("PROGRESSING");
+        // the data path never waits on the cluster: the lone sidecar served throughout
+        load.close();
+        assertThat(load.failed()).as("answers %s", load.answers()).isZero();
+      } finally {
+        frozen.process().freeze(false);
+      }
+    }
+  }
+
+  /** The sidecars' WARN and ERROR log lines, for a failure's message. */
+  static List<String> warnings() {
+    return sidecars.stream().flatMap(m -> m.process().log().stream())
+        .filter(l -> l.contains(" WARN ") || l.contains(" ERROR ")).limit(40).toList();
+  }
+
+  static JsonObject statusOn(Member m, String name) {
+    Http.Reply r = m.admin().request("GET", "/admin/v1/rollouts/" + name + "/status", null, null, AUTH);
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    return r.json();
   }
 }
