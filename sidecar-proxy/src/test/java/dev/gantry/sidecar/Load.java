@@ -119,6 +119,11 @@ public final class Load implements AutoCloseable {
     return sent.get();
   }
 
+  /** Waits until it stopped sending by itself (its {@code maxSeconds} are over), at most {@code timeout}. */
+  public boolean awaitStopped(Duration timeout) throws InterruptedException {
+    return ticker.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
   /** Stops sending and waits (up to 30 s) for the answers still coming. */
   @Override
   public void close() throws InterruptedException {

@@ -40,6 +40,7 @@ class RolloutTest {
   static final List<JsonObject> calls = new CopyOnWriteArrayList<>();
   static final AtomicInteger confirmPromotionStatus = new AtomicInteger(403);
   static final AtomicInteger rollbackStatus = new AtomicInteger(404);
+  static final AtomicInteger confirmRolloutStatus = new AtomicInteger(403);
 
   @BeforeAll
   static void start() {
@@ -54,6 +55,8 @@ class RolloutTest {
       int status = switch (req.path()) {
         case "/confirm-promotion" -> confirmPromotionStatus.get();
         case "/rollback" -> rollbackStatus.get();
+        case "/confirm-rollout" -> confirmRolloutStatus.get();
+        case "/pre-rollout" -> 500;
         default -> 200;
       };
       req.response().setStatusCode(status).end();
@@ -247,6 +250,36 @@ class RolloutTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> !admin.get("/admin/v1/endpoints/hooked").body()
         .contains("\"canary\""));
     assertThat(admin.get("/admin/v1/rollouts/hooked/status").status()).isEqualTo(404);
+  }
+
+  @Test
+  void aConfirmRolloutHookGatesTheStartAndAFailingPreRolloutHookFailsItBeforeTrafficMoves() {
+    String url = "http://127.0.0.1:" + hooks.actualPort();
+    rollout("gated", "[{weight: 50}]", ANALYSIS + """
+        webhooks:
+          - {name: approve, type: confirm-rollout, url: %s/confirm-rollout, timeout: 2s, retries: 0}
+        """.formatted(url));
+    await().atMost(Duration.ofSeconds(10)).until(() -> String.valueOf(status("gated").getString("waiting"))
+        .contains("confirm-rollout hook 'approve' answered 403"));
+    await().during(Duration.ofSeconds(2)).until(() -> status("gated").getString("phase").equals("PENDING"));
+    assertThat(weight("gated", "canary")).isZero();
+    confirmRolloutStatus.set(200);
+    await().atMost(Duration.ofSeconds(10)).until(() -> status("gated").getString("phase").equals("PROGRESSING"));
+    assertThat(status("gated").getValue("waiting")).isNull();
+    await().until(() -> weight("gated", "canary") == 50);
+
+    rollout("precheck", "[{weight: 50}]", ANALYSIS + """
+        webhooks:
+          - {name: smoke, type: pre-rollout, url: %s/pre-rollout, timeout: 2s, retries: 1}
+        """.formatted(url));
+    await().atMost(Duration.ofSeconds(15)).until(() -> status("precheck").getString("phase").equals("FAILED"));
+    JsonObject failed = status("precheck");
+    assertThat(failed.getJsonArray("decisions").getJsonObject(0).getString("reason"))
+        .contains("failed before any traffic moved").contains("pre-rollout hook 'smoke' answered 500");
+    assertThat(weight("precheck", "canary")).isZero();
+    // a 5xx is tried again: 1 + retries calls
+    assertThat(calls.stream().filter(c -> "precheck".equals(c.getString("name"))
+        && c.getString("path").equals("/pre-rollout")).count()).isEqualTo(2);
   }
 
   @Test
