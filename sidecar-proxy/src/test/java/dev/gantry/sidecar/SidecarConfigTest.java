@@ -93,4 +93,35 @@ class SidecarConfigTest {
     assertThatThrownBy(() -> SidecarConfig.parse(new String[] {"--config", bad.toString()}, Map.of()))
         .hasMessageContaining("'sidecar.endpoints[0]'").hasMessageContaining("sum to exactly 100");
   }
+
+  @Test
+  void rolloutsAndTheQuorumComeFromTheFileAndAreChecked() throws Exception {
+    Path file = dir.resolve("rollouts.yaml");
+    Files.writeString(file, """
+        sidecar:
+          cluster_members: [10.0.0.7, 10.0.0.8, 10.0.0.9]
+          rollouts:
+            - name: churn-v2
+              endpoint: churn
+              stable: champion
+              canary: challenger
+              steps: [{weight: 5, pause: 1m}, {weight: 50, pause: until_promoted}, {weight: 100}]
+              analysis: {interval: 10s, checks: [{metric: error_rate, max: 0.01}]}
+        """);
+    SidecarConfig c = SidecarConfig.parse(new String[] {"--config", file.toString()}, Map.of());
+    assertThat(c.rollouts()).singleElement().satisfies(r -> {
+      assertThat(r.plan().steps()).hasSize(3);
+      assertThat(r.plan().steps().get(1).pause()).isEmpty();
+      assertThat(r.interval()).hasSeconds(10);
+    });
+    // a majority of the three members listed, unless set
+    assertThat(c.cluster().effectiveQuorum()).isEqualTo(2);
+    assertThat(SidecarConfig.parse(new String[] {"--config", file.toString(), "--cluster-quorum", "3"}, Map.of())
+        .cluster().effectiveQuorum()).isEqualTo(3);
+    Path bad = dir.resolve("bad-rollouts.yaml");
+    Files.writeString(bad, "sidecar:\n  rollouts:\n    - {name: r, endpoint: e, stable: a, canary: b,"
+        + " steps: [{weight: 50}, {weight: 10}]}\n");
+    assertThatThrownBy(() -> SidecarConfig.parse(new String[] {"--config", bad.toString()}, Map.of()))
+        .hasMessageContaining("'sidecar.rollouts[0]'").hasMessageContaining("steps[1].weight");
+  }
 }
