@@ -192,7 +192,10 @@ def logtime(l):
     return dt.datetime.combine(day, dt.time.fromisoformat(l.split()[0]), dt.timezone.utc).timestamp()
 i = next((k for k, l in enumerate(logs) if "to=ROLLED_BACK" in l), None)
 w_status = logtime(logs[i]) - rb if i is not None and rb else float("nan")
-j = next((k for k in range(i + 1, len(logs)) if "endpoint_changed" in logs[k]), None) if i is not None else None
+# the endpoint change that took the canary to 0: the one nearest the rollback (a rollback sets the weights before
+# it writes the status, so it may come first)
+ends = [k for k, l in enumerate(logs) if "endpoint_changed" in l]
+j = min(ends, key=lambda k: abs(logtime(logs[k]) - rb)) if ends and rb else None
 w_endpoint = logtime(logs[j]) - rb if j is not None else float("nan")
 canary = [r for r in rec if r[4] == "canary"]
 if st["phase"] != "ROLLED_BACK" or fail is None or rb is None:

@@ -242,8 +242,8 @@ public final class Sidecar implements AutoCloseable {
           case "both" -> List.of(sidecarSplit, istio);
           default -> List.of(sidecarSplit);
         }, Clock.systemUTC());
-    RolloutRoutes rolloutRoutes = new RolloutRoutes(vertx, store, rollouts, new RolloutCommands(vertx, store,
-        rollouts, rolloutCounts, controller, Clock.systemUTC()));
+    RolloutRoutes rolloutRoutes = new RolloutRoutes(vertx, store, new RolloutCommands(vertx, store, rolloutCounts,
+        controller, Clock.systemUTC()));
     AdapterContext context = new AdapterContext(path, catalog, runner, health, new Measure(metrics),
         new ForwardedHeaders(config.forwardHeaders()), config.maxBodyBytes(), config.defaultModel(), VERSION, routes);
     int instances = config.eventLoops() > 0 ? config.eventLoops() : Runtime.getRuntime().availableProcessors();

@@ -83,6 +83,19 @@ public final class SpecAdmin<S, R> {
   }
 
   /**
+   * Applies a spec whose fit with the world the caller vouches for (a rollout changing only an endpoint's weights:
+   * its models and upstreams were checked when it was applied), without asking the upstreams again: checked on its
+   * own and written by compare-and-set like {@link #apply}.
+   */
+  public Future<Outcome<R>> applyKnown(S spec, OptionalLong ifMatch) {
+    List<SpecProblem> problems = kind.problems(spec);
+    if (!problems.isEmpty()) {
+      return Future.failedFuture(invalid(kind.name(spec), problems));
+    }
+    return blocking(() -> write(spec, ifMatch));
+  }
+
+  /**
    * Applies a spec declared in the configuration file, at start: written only when cluster state has no object of
    * that name (so a change made through the admin API outlives a restart). Checked on its own only: what it names may
    * not be up yet. Blocks.

@@ -4,7 +4,10 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Durations as rollout specs write them, the way Flagger and Argo do: {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}. */
+/**
+ * Durations as rollout specs write them, the way Flagger and Argo do: {@code 500ms}, {@code 30s}, {@code 5m},
+ * {@code 1h}.
+ */
 public final class Durations {
   private static final Pattern FORM = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
 

@@ -3,7 +3,6 @@ package dev.gantry.sidecar.rollout;
 import static java.util.Objects.requireNonNull;
 
 import dev.gantry.sidecar.admin.AdminException;
-import dev.gantry.sidecar.cluster.SpecTable;
 import dev.gantry.sidecar.cluster.StateKind;
 import dev.gantry.sidecar.cluster.StateStore;
 import io.vertx.core.Future;
@@ -21,16 +20,14 @@ public final class RolloutCommands {
   private static final int ATTEMPTS = 10;
   private final Vertx vertx;
   private final StateStore store;
-  private final SpecTable<RolloutRecord> rollouts;
   private final RolloutCounts counts;
   private final RolloutController controller;
   private final Clock clock;
 
-  public RolloutCommands(Vertx vertx, StateStore store, SpecTable<RolloutRecord> rollouts, RolloutCounts counts,
+  public RolloutCommands(Vertx vertx, StateStore store, RolloutCounts counts,
       RolloutController controller, Clock clock) {
     this.vertx = requireNonNull(vertx, "vertx");
     this.store = requireNonNull(store, "store");
-    this.rollouts = requireNonNull(rollouts, "rollouts");
     this.counts = requireNonNull(counts, "counts");
     this.controller = requireNonNull(controller, "controller");
     this.clock = requireNonNull(clock, "clock");
@@ -38,13 +35,15 @@ public final class RolloutCommands {
 
   /** Runs a command; 404 without such a rollout, 409 when its state refuses the command. */
   public Future<RolloutStatus> run(String name, RolloutMachine.Command command) {
-    RolloutRecord record = rollouts.snapshot().get(name);
-    if (record == null) {
-      return Future.failedFuture(new AdminException(404, "no rollout named '" + name + "'"));
-    }
-    return vertx.executeBlocking(() -> write(record, command), false)
-        .compose(s -> controller.reconcile(record.spec(), s.state()).map(s));
+    return vertx.executeBlocking(() -> {
+      // read from cluster state, not this member's snapshot, so that a rollout just applied is found at once
+      RolloutRecord record = store.get(StateKind.ROLLOUTS, name).map(RolloutRecord::fromJson)
+          .orElseThrow(() -> new AdminException(404, "no rollout named '" + name + "'"));
+      return new Written(record, write(record, command));
+    }, false).compose(w -> controller.reconcile(w.record().spec(), w.status().state()).map(w.status()));
   }
+
+  private record Written(RolloutRecord record, RolloutStatus status) {}
 
   private RolloutStatus write(RolloutRecord record, RolloutMachine.Command command) {
     String name = record.spec().name();

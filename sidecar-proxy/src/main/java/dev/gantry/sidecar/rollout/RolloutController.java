@@ -231,8 +231,17 @@ public final class RolloutController {
       };
       // the weights are set on every tick, not only after a change: a new leader, or a command written by another
       // member, is then followed within a tick
-      return next.compose(n -> n.equals(s) ? Future.succeededFuture(n) : blocking(() -> write(held, n)))
-          .compose(written -> written == null ? Future.succeededFuture()
+      return next.compose(n -> {
+        if (n.equals(s)) {
+          return Future.succeededFuture(n);
+        }
+        // moving traffic back to stable is safe before the state is written (a deposed leader can only make the
+        // canary's share smaller, and the next leader sets the written weights again): a rollback takes effect
+        // without waiting for the status write; raising the canary's weight waits for it (the fenced write)
+        Future<Void> early = n.state().canaryWeight() < s.state().canaryWeight() ? reconcile(spec, n.state())
+            .recover(e -> Future.succeededFuture()) : Future.succeededFuture();
+        return early.compose(v -> blocking(() -> write(held, n)));
+      }).compose(written -> written == null ? Future.succeededFuture()
               : reconcile(spec, written.state()).onSuccess(v -> {
                 if (written != s) {
                   announce(spec, s, written);
@@ -276,16 +285,17 @@ public final class RolloutController {
               return Future.succeededFuture(s.decided(t.state(), new RolloutMachine.Decision(d.at(), d.from(), d.to(),
                   d.step(), d.weight(), "aborted: " + asked.get().detail(), List.of()), "hook", self, epoch));
             }
-            return blocking(() -> counts.read(record)).compose(c -> measure(spec, s, c, now));
+            return blocking(() -> counts.read(record)).compose(c -> measure(spec, s, c));
           });
     }
 
-    private Future<RolloutStatus> measure(RolloutSpec spec, RolloutStatus s, Map<String, VariantTally> c,
-        Instant now) {
+    private Future<RolloutStatus> measure(RolloutSpec spec, RolloutStatus s, Map<String, VariantTally> c) {
       Future<Analysis> analysis = s.state().phase() == Phase.PROMOTING ? Future.succeededFuture(Analysis.of(List.of()))
           : analyst.analyse(spec, c, s.intervalBaseline(), s.stepBaseline());
       return analysis.compose(a -> {
-        RolloutMachine.Transition t = RolloutMachine.interval(spec.plan(), s.state(), a, now);
+        // the decision is made now that the analysis is in (reading the counts and asking Prometheus take time)
+        Instant decided = clock.instant();
+        RolloutMachine.Transition t = RolloutMachine.interval(spec.plan(), s.state(), a, decided);
         String result = s.state().phase() == Phase.PROMOTING ? "promote" : a.verdict().name().toLowerCase();
         RolloutMachine.Decision d = t.decision().orElseThrow();
         boolean newStep = t.state().step() != s.state().step() || t.state().phase() != s.state().phase();
@@ -294,18 +304,18 @@ public final class RolloutController {
               Optional.empty())).map(confirms -> {
                 Optional<Webhooks.Answer> no = confirms.stream().filter(x -> !x.yes()).findFirst();
                 if (no.isPresent()) {
-                  RolloutMachine.Decision held = new RolloutMachine.Decision(now, s.state().phase(), s.state().phase(),
-                      s.state().step(), s.state().canaryWeight(), "interval passed; holding the last step: "
-                      + no.get().detail(), a.checks());
+                  RolloutMachine.Decision held = new RolloutMachine.Decision(decided, s.state().phase(),
+                      s.state().phase(), s.state().step(), s.state().canaryWeight(),
+                      "interval passed; holding the last step: " + no.get().detail(), a.checks());
                   return s.withWaiting(no.get().detail()).decided(s.state(), held, result, self, epoch)
-                      .interval(now.toEpochMilli(), c, false);
+                      .interval(decided.toEpochMilli(), c, false);
                 }
                 return s.withWaiting(null).decided(t.state(), d, result, self, epoch)
-                    .interval(now.toEpochMilli(), c, true);
+                    .interval(decided.toEpochMilli(), c, true);
               });
         }
         return Future.succeededFuture(s.withWaiting(null).decided(t.state(), d, result, self, epoch)
-            .interval(now.toEpochMilli(), c, newStep));
+            .interval(decided.toEpochMilli(), c, newStep));
       });
     }
 

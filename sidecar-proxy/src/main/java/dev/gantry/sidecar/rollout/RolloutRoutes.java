@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import dev.gantry.sidecar.admin.AdminException;
 import dev.gantry.sidecar.admin.AdminServer;
-import dev.gantry.sidecar.cluster.SpecTable;
 import dev.gantry.sidecar.cluster.StateKind;
 import dev.gantry.sidecar.cluster.StateStore;
 import dev.gantry.sidecar.core.Documents;
@@ -29,13 +28,11 @@ import java.util.Optional;
 public final class RolloutRoutes {
   private final Vertx vertx;
   private final StateStore store;
-  private final SpecTable<RolloutRecord> rollouts;
   private final RolloutCommands commands;
 
-  public RolloutRoutes(Vertx vertx, StateStore store, SpecTable<RolloutRecord> rollouts, RolloutCommands commands) {
+  public RolloutRoutes(Vertx vertx, StateStore store, RolloutCommands commands) {
     this.vertx = requireNonNull(vertx, "vertx");
     this.store = requireNonNull(store, "store");
-    this.rollouts = requireNonNull(rollouts, "rollouts");
     this.commands = requireNonNull(commands, "commands");
   }
 
@@ -64,11 +61,10 @@ public final class RolloutRoutes {
 
   /** The status as the admin API and {@code gantry rollout status} show it. */
   public Future<JsonObject> status(String name) {
-    RolloutRecord record = rollouts.snapshot().get(name);
-    if (record == null) {
-      return Future.failedFuture(new AdminException(404, "no rollout named '" + name + "'"));
-    }
     return vertx.executeBlocking(() -> {
+      // read from cluster state, not this member's snapshot, so that a rollout just applied is found at once
+      RolloutRecord record = store.get(StateKind.ROLLOUTS, name).map(RolloutRecord::fromJson)
+          .orElseThrow(() -> new AdminException(404, "no rollout named '" + name + "'"));
       Optional<RolloutStatus> s = store.get(StateKind.ROLLOUT_STATUS, name).map(RolloutStatus::fromJson)
           .filter(x -> x.rolloutId().equals(record.id()));
       Optional<RolloutLease> lease = store.get(StateKind.ROLLOUT_LEASES, name).map(RolloutLease::fromJson);
@@ -95,7 +91,8 @@ public final class RolloutRoutes {
         JsonArray cs = new JsonArray();
         e.decision().checks().forEach(c -> cs.add(check(c)));
         log.add(new JsonObject().put("at", e.decision().at().toString()).put("result", e.result())
-            .put("from", e.decision().from().name()).put("to", e.decision().to().name()).put("step", e.decision().step())
+            .put("from", e.decision().from().name()).put("to", e.decision().to().name())
+            .put("step", e.decision().step())
             .put("canary_weight", e.decision().weight()).put("reason", e.decision().reason()).put("by", e.by())
             .put("epoch", e.epoch()).put("checks", cs));
       }

@@ -15,7 +15,8 @@ import java.util.OptionalLong;
 /**
  * The in-sidecar split: the rollout's endpoint is revised with the canary at its weight and stable at the rest,
  * through the same compare-and-set write as the admin API's (so a concurrent edit is never lost), and every sidecar
- * routes by it as soon as cluster state tells it.
+ * routes by it as soon as cluster state tells it. Only weights change (or a retired canary leaves), so the upstreams
+ * are not asked again whether they serve the models: a rollback does not wait on the runner.
  */
 public final class SidecarSplit implements TrafficSplit {
   private final EndpointTable endpoints;
@@ -38,7 +39,7 @@ public final class SidecarSplit implements TrafficSplit {
     if (kept.size() == es.variants().size() || kept.isEmpty()) {
       return Future.succeededFuture();
     }
-    return admin.apply(new EndpointSpec(es.name(), es.salt(), es.stickyKey(), es.allowOverride(), kept),
+    return admin.applyKnown(new EndpointSpec(es.name(), es.salt(), es.stickyKey(), es.allowOverride(), kept),
         OptionalLong.of(record.revision())).mapEmpty();
   }
 
@@ -60,7 +61,7 @@ public final class SidecarSplit implements TrafficSplit {
     if (!changed) {
       return Future.succeededFuture();
     }
-    return admin.apply(new EndpointSpec(es.name(), es.salt(), es.stickyKey(), es.allowOverride(), variants),
+    return admin.applyKnown(new EndpointSpec(es.name(), es.salt(), es.stickyKey(), es.allowOverride(), variants),
         OptionalLong.of(record.revision())).mapEmpty();
   }
 }

@@ -19,7 +19,8 @@ import java.util.OptionalDouble;
  * @param minRequests canary requests an interval needs; fewer make every check inconclusive
  */
 public record Thresholds(OptionalDouble maxErrorRate, OptionalDouble maxErrorRateRatio, OptionalDouble maxP95Ms,
-    OptionalDouble maxP99Ms, OptionalDouble maxP99Ratio, OptionalDouble maxP95Ratio, double alpha, long plannedRequests, long minRequests) {
+    OptionalDouble maxP99Ms, OptionalDouble maxP99Ratio, OptionalDouble maxP95Ratio, double alpha,
+    long plannedRequests, long minRequests) {
   public Thresholds {
     requireNonNull(maxErrorRate, "maxErrorRate");
     requireNonNull(maxErrorRateRatio, "maxErrorRateRatio");
