@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * Drives every rollout from the sidecar that holds its lease, and stands by on the others. Each tick, for each
  * rollout: renew or watch its {@link RolloutLease}; the leader reads the {@link RolloutStatus}, and when an interval
  * is over measures it, asks the pure {@link RolloutMachine} for the next state, writes that state (compare-and-set,
- * fenced by its epoch) and only then sets the weights it names. A leader that dies stops beating; after a lease
+ * fenced by its epoch) and only then raises the canary's weight to what it names; a lower weight (a rollback) is set
+ * before the write, since only a stale leader could be wrong and it can only shrink the canary's share. A leader that dies stops beating; after a lease
  * period another member takes the lease with the next epoch and resumes from the written state, so no step is
  * repeated or skipped. On a split brain the minority cannot write (the maps are guarded by split-brain protection)
  * and so cannot advance.
