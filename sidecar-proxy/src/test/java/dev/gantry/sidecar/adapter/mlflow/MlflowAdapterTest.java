@@ -84,6 +84,18 @@ class MlflowAdapterTest {
         + "\"Credit card (automatic)\"\n");
     assertThat(churn(csv, 0)).isCloseTo(ONNX_ROW0, within(1e-5));
     assertThat(churn(csv, 1)).isCloseTo(0.00828563142567873, within(1e-5));
+    // as pandas reads it: quoted numbers are numbers, spaces around a number do not matter, a blank line is skipped
+    Reply quoted = stack.http().post("/invocations", "text/csv", "tenure,monthly_charges,total_charges,contract_type,"
+        + "payment_method\r\n\"12\", 70.35 ,844.2,Month-to-month,Electronic check\r\n\r\n");
+    assertThat(churn(quoted, 0)).isCloseTo(ONNX_ROW0, within(1e-5));
+    // a missing text value is refused naming its input (pandas gives NaN, which MLflow's schema check refuses too)
+    Reply missing = stack.http().post("/invocations", "text/csv", "tenure,monthly_charges,total_charges,"
+        + "contract_type,payment_method\n12,70.35,844.2,,Electronic check\n");
+    assertThat(missing.status()).isEqualTo(400);
+    assertThat(missing.json().getString("message")).contains("contract_type");
+    Reply wide = stack.http().post("/invocations", "text/csv", "tenure,monthly_charges\n1,2,3\n");
+    assertThat(wide.status()).isEqualTo(400);
+    assertThat(wide.json().getString("message")).contains("row 1 has 3 fields");
   }
 
   @Test
