@@ -190,6 +190,16 @@ class GantryCliTest {
 
   @Test
   void appliesTheFailingCanaryExampleAndSteersItsRollout() {
+    try {
+      steerTheFailingCanary();
+    } finally {
+      // the sidecar is shared by the class's tests: leave nothing behind, whatever happened
+      gantry("delete", "rollout", "churn-faulty");
+      gantry("delete", "endpoint", "churn-faulty");
+    }
+  }
+
+  private void steerTheFailingCanary() {
     Path example = examples().getParent().resolve("rollouts/churn-faulty.yaml");
     Run applied = gantry("apply", "-f", example.toString());
     assertThat(applied.status()).as(applied.err()).isZero();
