@@ -165,7 +165,7 @@ class RolloutProcessTest {
     }
     JsonObject s = status("healthy");
     assertThat(stepsEntered(s)).containsExactly(0, 1, 2, 3, 4);
-    assertThat(canaryWeight("healthy")).isEqualTo(100);
+    await().atMost(Duration.ofSeconds(5)).until(() -> canaryWeight("healthy") == 100);
   }
 
   @Test
