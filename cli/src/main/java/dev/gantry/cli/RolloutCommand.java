@@ -12,9 +12,8 @@ import picocli.CommandLine.ParentCommand;
  * {@code gantry rollout}: a rollout's status and decision log, and a person's commands (pause, resume, promote,
  * abort, retry). Rollouts themselves are applied with {@code gantry apply -f} ({@code kind: rollout}).
  */
-@Command(name = "rollout", description = "Watch and steer canary rollouts.",
-    subcommands = {RolloutCommand.Status.class, RolloutCommand.Pause.class, RolloutCommand.Resume.class,
-        RolloutCommand.Promote.class, RolloutCommand.Abort.class, RolloutCommand.Retry.class})
+@Command(name = "rollout", mixinStandardHelpOptions = true, description = "Watch and steer canary rollouts.",
+    subcommands = RolloutCommand.Status.class)
 final class RolloutCommand {
   @ParentCommand
   Gantry gantry;
@@ -58,76 +57,31 @@ final class RolloutCommand {
     }
   }
 
+  // the commands below differ only in the word they send: one method each, which picocli makes a subcommand
+
   @Command(name = "pause", description = "Hold a progressing rollout at its step (analysis stops).")
-  static final class Pause implements Callable<Integer> {
-    @ParentCommand
-    RolloutCommand rollout;
-
-    @Parameters(index = "0", description = "the rollout")
-    String name;
-
-    @Override
-    public Integer call() {
-      return rollout.send(name, "pause");
-    }
+  int pause(@Parameters(paramLabel = "NAME", description = "the rollout") String name) {
+    return send(name, "pause");
   }
 
   @Command(name = "resume", description = "Resume a paused rollout.")
-  static final class Resume implements Callable<Integer> {
-    @ParentCommand
-    RolloutCommand rollout;
-
-    @Parameters(index = "0", description = "the rollout")
-    String name;
-
-    @Override
-    public Integer call() {
-      return rollout.send(name, "resume");
-    }
+  int resume(@Parameters(paramLabel = "NAME", description = "the rollout") String name) {
+    return send(name, "resume");
   }
 
-  @Command(name = "promote", description = "Move a rollout to its next step now, or with --full to 100 %.")
-  static final class Promote implements Callable<Integer> {
-    @ParentCommand
-    RolloutCommand rollout;
-
-    @Parameters(index = "0", description = "the rollout")
-    String name;
-
-    @Option(names = "--full", description = "skip the remaining steps: the canary takes all traffic")
-    boolean full;
-
-    @Override
-    public Integer call() {
-      return rollout.send(name, full ? "promote?full=true" : "promote");
-    }
+  @Command(name = "promote", description = "Move a rollout to its next step now, or with --full to 100 %%.")
+  int promote(@Parameters(paramLabel = "NAME", description = "the rollout") String name,
+      @Option(names = "--full", description = "skip the remaining steps: the canary takes all traffic") boolean full) {
+    return send(name, full ? "promote?full=true" : "promote");
   }
 
   @Command(name = "abort", description = "Roll back now: all traffic to stable; the canary stays deployed.")
-  static final class Abort implements Callable<Integer> {
-    @ParentCommand
-    RolloutCommand rollout;
-
-    @Parameters(index = "0", description = "the rollout")
-    String name;
-
-    @Override
-    public Integer call() {
-      return rollout.send(name, "abort");
-    }
+  int abort(@Parameters(paramLabel = "NAME", description = "the rollout") String name) {
+    return send(name, "abort");
   }
 
   @Command(name = "retry", description = "Start a rolled-back, aborted or failed rollout again from its first step.")
-  static final class Retry implements Callable<Integer> {
-    @ParentCommand
-    RolloutCommand rollout;
-
-    @Parameters(index = "0", description = "the rollout")
-    String name;
-
-    @Override
-    public Integer call() {
-      return rollout.send(name, "retry");
-    }
+  int retry(@Parameters(paramLabel = "NAME", description = "the rollout") String name) {
+    return send(name, "retry");
   }
 }
