@@ -10,6 +10,11 @@ import dev.gantry.runner.lifecycle.ModelManager;
 import dev.gantry.runner.lifecycle.ServedVersion;
 import dev.gantry.runner.metrics.RunnerMetrics;
 import dev.gantry.runner.repository.ModelRepository;
+import dev.gantry.runner.repository.SourcedModels;
+import dev.gantry.runner.source.AliasWatcher;
+import dev.gantry.runner.source.MlflowRegistry;
+import dev.gantry.runner.source.ModelCache;
+import dev.gantry.runner.source.ModelSources;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -20,6 +25,7 @@ import io.vertx.grpc.server.GrpcServerOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -43,9 +49,12 @@ public final class ModelRunner implements AutoCloseable {
   private final GrpcConnections connections;
   private final HttpServer metricsServer;
   private final Duration shutdownGrace;
+  private final Optional<AliasWatcher> watcher;
 
   private ModelRunner(Vertx vertx, ScheduledThreadPoolExecutor timers, RunnerMetrics metrics, ModelManager models,
-      HttpServer grpcServer, GrpcConnections connections, HttpServer metricsServer, Duration shutdownGrace) {
+      HttpServer grpcServer, GrpcConnections connections, HttpServer metricsServer, Duration shutdownGrace,
+      Optional<AliasWatcher> watcher) {
+    this.watcher = watcher;
     this.vertx = vertx;
     this.timers = timers;
     this.metrics = metrics;
@@ -58,12 +67,31 @@ public final class ModelRunner implements AutoCloseable {
 
   /** Starts the runner and loads its start-up models; blocks until done. */
   public static ModelRunner start(RunnerOptions options) {
+    return start(options, System.getenv());
+  }
+
+  /**
+   * Starts the runner and loads its start-up models; blocks until done.
+   *
+   * @param env the environment MLflow's and AWS's settings are read from ({@code MLFLOW_TRACKING_URI}, …)
+   */
+  public static ModelRunner start(RunnerOptions options, java.util.Map<String, String> env) {
     requireNonNull(options, "options");
-    ModelRepository repository = new ModelRepository(options.modelRepository(), options.device());
+    requireNonNull(env, "env");
+    Optional<ModelSources> sources = Optional.empty();
+    if (!options.sources().isEmpty()) {
+      ModelSources s = new ModelSources(options.sources(), MlflowRegistry.fromEnvironment(env),
+          Optional.empty(), new ModelCache(options.modelCache()));
+      // blocking, before anything listens: a URI that cannot be resolved leaves its model failed, not the runner
+      s.resolveAll();
+      sources = Optional.of(s);
+    }
+    ModelRepository repository = new ModelRepository(options.modelRepository(), options.device(),
+        sources.<SourcedModels>map(s -> s).orElse(SourcedModels.NONE));
     List<String> toLoad = options.models().isEmpty() ? repository.modelNames() : options.models();
     for (String name : toLoad) {
       if (!repository.contains(name)) {
-        throw new IllegalArgumentException("--models names '" + name + "' but " + repository.root()
+        throw new IllegalArgumentException("--models names '" + name + "' but " + repository.describe()
             + " has no such model; it has " + repository.modelNames());
       }
     }
@@ -113,9 +141,11 @@ public final class ModelRunner implements AutoCloseable {
           });
       grpcHttp.listen().await();
       metricsHttp.listen().await();
+      Optional<AliasWatcher> watcher = sources.map(s -> new AliasWatcher(s, models::load, registry));
       ModelRunner runner = new ModelRunner(vertx, timers, metrics, models, grpcHttp, connections, metricsHttp,
-          Duration.ofMillis(options.shutdownGraceMs()));
+          Duration.ofMillis(options.shutdownGraceMs()), watcher);
       runner.loadAtStart(toLoad);
+      watcher.ifPresent(AliasWatcher::start);
       return runner;
     } catch (RuntimeException e) {
       models.close();
@@ -162,6 +192,11 @@ public final class ModelRunner implements AutoCloseable {
     return metricsServer.actualPort();
   }
 
+  /** The watcher of model URIs that can move, when models come from URIs. */
+  public Optional<AliasWatcher> watcher() {
+    return watcher;
+  }
+
   public ModelManager models() {
     return models;
   }
@@ -191,6 +226,7 @@ public final class ModelRunner implements AutoCloseable {
    */
   public void shutdown(Duration grace) {
     long deadline = System.nanoTime() + grace.toNanos();
+    watcher.ifPresent(AliasWatcher::close);
     models.stopServing();
     LOG.info("event=runner_draining grace_ms={}", grace.toMillis());
     connections.announceShutdown();

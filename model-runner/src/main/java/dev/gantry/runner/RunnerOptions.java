@@ -3,7 +3,10 @@ package dev.gantry.runner;
 import static java.util.Objects.requireNonNull;
 
 import dev.gantry.runner.repository.DeviceSpec;
+import dev.gantry.runner.source.ModelUri;
+import dev.gantry.runner.source.SourceSpec;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -13,7 +16,7 @@ import java.util.Optional;
 /**
  * The runner's settings, from flags or environment variables (a flag wins over its variable).
  *
- * @param modelRepository the model repository directory
+ * @param modelRepository the model repository directory; empty when models come only from URIs
  * @param host the address the gRPC and metrics servers bind to
  * @param grpcPort gRPC port (0 picks a free one)
  * @param metricsPort Prometheus metrics port (0 picks a free one)
@@ -24,14 +27,26 @@ import java.util.Optional;
  *     engines' defaults
  * @param shutdownGraceMs on SIGTERM, how long in-flight and queued requests may take to finish
  *     before the process exits anyway
+ * @param sources models named by URI ({@code --model-uri}, {@code runner.sources})
+ * @param modelCache where models fetched from URIs are kept
  */
-public record RunnerOptions(Path modelRepository, String host, int grpcPort, int metricsPort, List<String> models,
-    Optional<DeviceSpec> device, int maxMessageBytes, int engineThreads, int shutdownGraceMs) {
+public record RunnerOptions(Optional<Path> modelRepository, String host, int grpcPort, int metricsPort,
+    List<String> models, Optional<DeviceSpec> device, int maxMessageBytes, int engineThreads, int shutdownGraceMs,
+    List<SourceSpec> sources, Path modelCache) {
 
   static final String USAGE = String.join("\n",
       "Usage: java -Dai.djl.offline=true -jar model-runner.jar [--config FILE] [options]",
       "  --config FILE            YAML file with a 'runner:' section (env GANTRY_CONFIG); flags and env win",
-      "  --model-repository DIR   model repository (env GANTRY_MODEL_REPOSITORY, default examples/models)",
+      "  --model-repository DIR   model repository (env GANTRY_MODEL_REPOSITORY, default examples/models, or none",
+      "                           when a model URI is given)",
+      "  --model-uri URI          serve the model at this URI: models:/<name>/<version|stage|latest>,",
+      "                           models:/<name>@<alias>, runs:/<run_id>/<path>, mlflow-artifacts:/<path>, s3://<bucket>/<path>",
+      "                           or an MLflow model directory (env GANTRY_MODEL_URI; more in the config's runner.sources)",
+      "  --model-name NAME        the name it is served under (env GANTRY_MODEL_NAME, default the registered model's",
+      "                           name or the last path segment)",
+      "  --watch DURATION         ask the registry again at this period (30s, 5m) and move to the version a stage,",
+      "                           alias or latest names (env GANTRY_MODEL_WATCH, default: never)",
+      "  --model-cache DIR        where fetched models are kept (env GANTRY_MODEL_CACHE, default ~/.cache/gantry/models)",
       "  --host ADDR              bind address (env GANTRY_HOST, default 127.0.0.1)",
       "  --grpc-port N            Open Inference gRPC port (env GANTRY_GRPC_PORT, default 8001)",
       "  --metrics-port N         Prometheus /metrics port (env GANTRY_METRICS_PORT, default 8002)",
@@ -51,12 +66,33 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
     requireNonNull(host, "host");
     models = List.copyOf(models);
     requireNonNull(device, "device");
+    requireNonNull(modelRepository, "modelRepository");
+    sources = List.copyOf(sources);
+    requireNonNull(modelCache, "modelCache");
   }
 
   /** Defaults for tests: ephemeral ports on loopback. */
   public static RunnerOptions forRepository(Path repository, String... models) {
-    return new RunnerOptions(repository, "127.0.0.1", 0, 0, Arrays.asList(models), Optional.empty(), 64 << 20, 1,
-        DEFAULT_SHUTDOWN_GRACE_MS);
+    return new RunnerOptions(Optional.of(repository), "127.0.0.1", 0, 0, Arrays.asList(models), Optional.empty(),
+        64 << 20, 1, DEFAULT_SHUTDOWN_GRACE_MS, List.of(), defaultCache(Map.of()));
+  }
+
+  /** The same options serving these models by URI, kept in this cache. */
+  public RunnerOptions withSources(List<SourceSpec> newSources, Path cache) {
+    return new RunnerOptions(modelRepository, host, grpcPort, metricsPort, models, device, maxMessageBytes,
+        engineThreads, shutdownGraceMs, newSources, cache);
+  }
+
+  /** The same options without a model repository directory. */
+  public RunnerOptions withoutRepository() {
+    return new RunnerOptions(Optional.empty(), host, grpcPort, metricsPort, models, device, maxMessageBytes,
+        engineThreads, shutdownGraceMs, sources, modelCache);
+  }
+
+  private static Path defaultCache(Map<String, String> env) {
+    String xdg = env.get("XDG_CACHE_HOME");
+    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+    return base.resolve("gantry").resolve("models");
   }
 
   /**
@@ -76,6 +112,12 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
     values.put("engine-threads", env.getOrDefault("GANTRY_ENGINE_THREADS", "1"));
     values.put("shutdown-grace-ms", env.getOrDefault("GANTRY_SHUTDOWN_GRACE_MS",
         Integer.toString(DEFAULT_SHUTDOWN_GRACE_MS)));
+    values.put("model-uri", env.getOrDefault("GANTRY_MODEL_URI", ""));
+    values.put("model-name", env.getOrDefault("GANTRY_MODEL_NAME", ""));
+    values.put("watch", env.getOrDefault("GANTRY_MODEL_WATCH", ""));
+    values.put("model-cache", env.getOrDefault("GANTRY_MODEL_CACHE", defaultCache(env).toString()));
+    boolean repositoryGiven = env.containsKey("GANTRY_MODEL_REPOSITORY");
+    List<SourceSpec> sources = new ArrayList<>();
     String configFile = env.get("GANTRY_CONFIG");
     for (int i = 0; i + 1 < args.length; i++) {
       if (args[i].equals("--config")) {
@@ -83,7 +125,7 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
       }
     }
     if (configFile != null && !configFile.isBlank()) {
-      fromYaml(Path.of(configFile), values, env);
+      repositoryGiven |= fromYaml(Path.of(configFile), values, env, sources);
     }
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
@@ -107,7 +149,15 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
       if (!values.containsKey(key)) {
         throw new IllegalArgumentException("unknown flag --" + key + "\n" + USAGE);
       }
+      repositoryGiven |= key.equals("model-repository");
       values.put(key, value);
+    }
+    if (!values.get("model-uri").isBlank()) {
+      ModelUri uri = ModelUri.parse(values.get("model-uri"));
+      String name = values.get("model-name").isBlank() ? SourceSpec.defaultName(uri) : values.get("model-name").trim();
+      sources.add(0, new SourceSpec(name, uri, duration("--watch", values.get("watch"))));
+    } else if (!values.get("model-name").isBlank() || !values.get("watch").isBlank()) {
+      throw new IllegalArgumentException("--model-name and --watch apply to --model-uri, which is not set");
     }
     List<String> models = new ArrayList<>();
     for (String m : values.get("models").split(",")) {
@@ -120,14 +170,40 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
       device = Optional.of(DeviceSpec.parse(values.get("device")).orElseThrow(() -> new IllegalArgumentException(
           "--device '" + values.get("device") + "' is not cpu, gpu or gpu:N")));
     }
-    return new RunnerOptions(Path.of(values.get("model-repository")), values.get("host"),
+    Optional<Path> repository = sources.isEmpty() || repositoryGiven
+        ? Optional.of(Path.of(values.get("model-repository"))) : Optional.empty();
+    return new RunnerOptions(repository, values.get("host"),
         port(values, "grpc-port"), port(values, "metrics-port"), models, device,
         positive(values, "max-message-bytes"), nonNegative(values, "engine-threads"),
-        nonNegative(values, "shutdown-grace-ms"));
+        nonNegative(values, "shutdown-grace-ms"), sources, Path.of(values.get("model-cache")));
   }
 
-  /** Settings from the file's {@code runner:} section, unless an environment variable set them. */
-  private static void fromYaml(Path file, Map<String, String> values, Map<String, String> env) {
+  /** A period such as {@code 30s}, {@code 500ms}, {@code 5m} or {@code 1h}; empty when blank. */
+  static Optional<Duration> duration(String what, String text) {
+    if (text == null || text.isBlank()) {
+      return Optional.empty();
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)").matcher(text.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException(what + " '" + text + "' is not a duration; write e.g. 30s, 5m or 1h");
+    }
+    long n = Long.parseLong(m.group(1));
+    return Optional.of(switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      default -> Duration.ofHours(n);
+    });
+  }
+
+  /**
+   * Settings from the file's {@code runner:} section, unless an environment variable set them; its
+   * {@code sources} list goes to {@code sources}.
+   *
+   * @return whether the file set the model repository
+   */
+  private static boolean fromYaml(Path file, Map<String, String> values, Map<String, String> env,
+      List<SourceSpec> sources) {
     com.fasterxml.jackson.databind.JsonNode root;
     try {
       root = new com.fasterxml.jackson.dataformat.yaml.YAMLMapper().readTree(file.toFile());
@@ -137,10 +213,16 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
     }
     com.fasterxml.jackson.databind.JsonNode section = root == null ? null : root.get("runner");
     if (section == null) {
-      return;
+      return false;
     }
+    boolean repositoryGiven = false;
     for (Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e : section.properties()) {
+      if (e.getKey().equals("sources")) {
+        sources.addAll(sources(file, e.getValue()));
+        continue;
+      }
       String key = e.getKey().replace('_', '-');
+      repositoryGiven |= key.equals("model-repository");
       if (!values.containsKey(key)) {
         throw new IllegalArgumentException(file + ": 'runner." + e.getKey() + "' is not a known setting; fix: use"
             + " one of " + values.keySet().stream().map(k -> k.replace('-', '_')).sorted().toList());
@@ -158,6 +240,38 @@ public record RunnerOptions(Path modelRepository, String host, int grpcPort, int
         values.put(key, v.asText());
       }
     }
+    return repositoryGiven;
+  }
+
+  /** {@code runner.sources}: a list of {@code {uri, name, watch}}. */
+  private static List<SourceSpec> sources(Path file, com.fasterxml.jackson.databind.JsonNode list) {
+    if (!list.isArray()) {
+      throw new IllegalArgumentException(file + ": 'runner.sources' must be a list of {uri, name, watch}");
+    }
+    List<SourceSpec> out = new ArrayList<>();
+    for (int i = 0; i < list.size(); i++) {
+      com.fasterxml.jackson.databind.JsonNode item = list.get(i);
+      String where = file + ": 'runner.sources[" + i + "]'";
+      java.util.Iterator<String> keys = item.fieldNames();
+      while (keys.hasNext()) {
+        String k = keys.next();
+        if (!List.of("uri", "name", "watch").contains(k)) {
+          throw new IllegalArgumentException(where + " has unknown key '" + k + "'; fix: use uri, name and watch");
+        }
+      }
+      if (!item.path("uri").isTextual()) {
+        throw new IllegalArgumentException(where + " has no 'uri'; fix: add e.g. uri: models:/churn@champion");
+      }
+      try {
+        ModelUri uri = ModelUri.parse(item.path("uri").asText());
+        String name = item.path("name").asText("");
+        out.add(new SourceSpec(name.isBlank() ? SourceSpec.defaultName(uri) : name, uri,
+            duration("watch", item.path("watch").asText(""))));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+      }
+    }
+    return out;
   }
 
   private static int port(Map<String, String> values, String key) {

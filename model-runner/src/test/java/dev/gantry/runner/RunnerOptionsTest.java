@@ -21,7 +21,7 @@ class RunnerOptionsTest {
         + "  metrics_port: 9002\n  shutdown_grace_ms: 5000\nsidecar:\n  port: 9090\n");
     RunnerOptions o = RunnerOptions.parse(new String[] {"--config", file.toString(), "--metrics-port", "7002"},
         Map.of("GANTRY_GRPC_PORT", "8101", "GANTRY_DEVICE", "gpu:1"));
-    assertThat(o.modelRepository()).isEqualTo(Path.of("/models"));
+    assertThat(o.modelRepository()).hasValue(Path.of("/models"));
     assertThat(o.grpcPort()).isEqualTo(8101);
     assertThat(o.metricsPort()).isEqualTo(7002);
     assertThat(o.models()).containsExactly("a", "b");

@@ -112,6 +112,12 @@ public final class InferenceService {
     for (ServedVersion s : models.served(req.getName())) {
       b.addVersions(Long.toString(s.version()));
     }
+    // where a model named by URI comes from, and why its last move to a new version failed (the old one serves)
+    models.repository().source(v.model()).ifPresent(src -> b
+        .putParameters("source_uri", InferParameter.newBuilder().setStringParam(src.uri()).build())
+        .putParameters("source_version", InferParameter.newBuilder().setInt64Param(src.version()).build()));
+    models.repository().updateFailure(v.model()).ifPresent(why -> b
+        .putParameters("update_failure", InferParameter.newBuilder().setStringParam(why).build()));
     for (TensorSpec spec : sig.inputs()) {
       b.addInputs(tensorMetadata(sig, spec));
     }

@@ -129,7 +129,7 @@ public final class ModelManager implements AutoCloseable {
       // checked before the model's slot is touched: a made-up name must not flip readiness
       forgetIfNothingServed(name);
       InferenceException failure = InferenceException.notFound("unknown model '" + name + "': no folder with a"
-          + " config.yaml or MLmodel in " + repository.root());
+          + " config.yaml or MLmodel in " + repository.describe());
       LOG.error("event=model_load_failed model={} reason=\"{}\"", name, failure.getMessage());
       throw failure;
     }

@@ -23,8 +23,9 @@ import java.util.stream.Stream;
 public final class ModelRepository {
   public static final String CONFIG_FILE = "config.yaml";
 
-  private final Path root;
+  private final Optional<Path> root;
   private final Optional<DeviceSpec> deviceOverride;
+  private final SourcedModels sourced;
   private final ModelConfigParser parser = new ModelConfigParser();
 
   /**
@@ -32,28 +33,67 @@ public final class ModelRepository {
    * @param deviceOverride when present, every model runs there whatever its config says
    */
   public ModelRepository(Path root, Optional<DeviceSpec> deviceOverride) {
-    this.root = requireNonNull(root, "root").toAbsolutePath().normalize();
+    this(Optional.of(root), deviceOverride, SourcedModels.NONE);
+  }
+
+  /**
+   * @param root the repository directory, if any
+   * @param deviceOverride when present, every model runs there whatever its config says
+   * @param sourced models named by URI, served beside the directory's (a name in both is the source's)
+   */
+  public ModelRepository(Optional<Path> root, Optional<DeviceSpec> deviceOverride, SourcedModels sourced) {
+    this.root = requireNonNull(root, "root").map(r -> r.toAbsolutePath().normalize());
     this.deviceOverride = requireNonNull(deviceOverride, "deviceOverride");
-    if (!Files.isDirectory(this.root)) {
-      throw new ConfigException(this.root, "", "is not a directory",
+    this.sourced = requireNonNull(sourced, "sourced");
+    if (this.root.isPresent() && !Files.isDirectory(this.root.get())) {
+      throw new ConfigException(this.root.get(), "", "is not a directory",
           "point --model-repository at a folder holding one folder per model");
     }
   }
 
+  /** The repository directory; {@link IllegalStateException} when models come only from URIs. */
   public Path root() {
-    return root;
+    return root.orElseThrow(() -> new IllegalStateException("no model repository directory is configured"));
   }
 
-  /** Names of the folders that hold a model (a config.yaml or an MLmodel file). */
+  /** Where models are looked for, for messages. */
+  public String describe() {
+    String dir = root.map(r -> r.toString()).orElse("");
+    String uris = sourced.names().isEmpty() ? "" : "model URIs for " + new TreeSet<>(sourced.names());
+    return dir.isEmpty() ? uris : uris.isEmpty() ? dir : dir + " and " + uris;
+  }
+
+  /** Names of the folders that hold a model (a config.yaml or an MLmodel file), and of the sourced models. */
   public List<String> modelNames() {
-    try (Stream<Path> children = Files.list(root)) {
-      return children.filter(Files::isDirectory)
+    TreeSet<String> names = new TreeSet<>(sourced.names());
+    if (root.isEmpty()) {
+      return List.copyOf(names);
+    }
+    try (Stream<Path> children = Files.list(root.get())) {
+      children.filter(Files::isDirectory)
           .filter(d -> Files.isRegularFile(d.resolve(CONFIG_FILE)) || Files.isRegularFile(d.resolve("MLmodel")))
           .map(d -> d.getFileName().toString())
-          .sorted()
-          .toList();
+          .forEach(names::add);
+      return List.copyOf(names);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot list model repository " + root, e);
+      throw new UncheckedIOException("cannot list model repository " + root.get(), e);
+    }
+  }
+
+  /** Why the last move of a sourced model to a new version failed, if it did. */
+  public Optional<String> updateFailure(String name) {
+    return sourced.names().contains(name) ? sourced.updateFailure(name) : Optional.empty();
+  }
+
+  /** The URI a model comes from, when it comes from one. */
+  public Optional<SourcedModels.Sourced> source(String name) {
+    if (!sourced.names().contains(name)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(sourced.current(name));
+    } catch (ConfigException e) {
+      return Optional.empty();
     }
   }
 
@@ -67,18 +107,18 @@ public final class ModelRepository {
    * @throws ConfigException when the model's files are missing or wrong
    */
   public ModelDefinition read(String name) {
-    if (!isSafeName(name)) {
-      throw new ConfigException(root, "", "has no model named '" + name + "'", "use a folder name of the repository");
+    if (sourced.names().contains(name)) {
+      SourcedModels.Sourced s = sourced.current(name);
+      return mlflowDirectory(name, s.dir(), s.version());
     }
-    Path dir = root.resolve(name);
+    if (!isSafeName(name) || root.isEmpty()) {
+      throw new ConfigException("'" + name + "' is not a model of " + describe()
+          + "; fix: use a folder name of the repository or the name of a model URI", null);
+    }
+    Path dir = root.get().resolve(name);
     Path configFile = dir.resolve(CONFIG_FILE);
     if (Files.isRegularFile(dir.resolve("MLmodel"))) {
-      MlflowModel mlflow = MlflowModel.read(dir);
-      ModelConfig config = parser.parse(configFile, name, Optional.of(mlflow.platform()));
-      int maxBatch = config.maxBatchSize() == 0 && !mentionsMaxBatch(configFile)
-          ? mlflow.defaultMaxBatchSize() : config.maxBatchSize();
-      config = config.withTensors(mlflow.inputs(), mlflow.outputs(), maxBatch);
-      return new ModelDefinition(withOverride(config), new TreeMap<>(java.util.Map.of(1L, mlflow.modelFile())), true);
+      return mlflowDirectory(name, dir, 1L);
     }
     if (!Files.isRegularFile(configFile)) {
       throw new ConfigException(configFile, "", "does not exist",
@@ -107,6 +147,18 @@ public final class ModelRepository {
       versions.put(v, file);
     }
     return new ModelDefinition(config, versions, false);
+  }
+
+  /** An MLflow model directory served as one version; a config.yaml beside MLmodel may tune it. */
+  private ModelDefinition mlflowDirectory(String name, Path dir, long version) {
+    Path configFile = dir.resolve(CONFIG_FILE);
+    MlflowModel mlflow = MlflowModel.read(dir);
+    ModelConfig config = parser.parse(configFile, name, Optional.of(mlflow.platform()));
+    int maxBatch = config.maxBatchSize() == 0 && !mentionsMaxBatch(configFile)
+        ? mlflow.defaultMaxBatchSize() : config.maxBatchSize();
+    config = config.withTensors(mlflow.inputs(), mlflow.outputs(), maxBatch);
+    return new ModelDefinition(withOverride(config), new TreeMap<>(java.util.Map.of(version, mlflow.modelFile())),
+        true);
   }
 
   private ModelConfig withOverride(ModelConfig config) {

@@ -1,0 +1,170 @@
+package dev.gantry.runner.source;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.gantry.runner.repository.SourcedModels.Sourced;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows a stage, an alias or {@code latest} as it moves: every {@code watch} period it asks the registry again
+ * what the URI names. A new version is downloaded into the cache, then the model is reloaded, which brings the new
+ * version up and warms it before it takes the traffic and the old one drains. A version that fails to download or
+ * to load leaves the old one serving; the failure is logged, counted in
+ * {@code gantry_runner_model_source_updates_total{result}} and kept as the model's load failure (shown in its
+ * metadata), and that version is not tried again until the URI names another.
+ *
+ * <p>Checks run on one thread of their own, one model at a time; a reload is awaited before the next check.
+ */
+public final class AliasWatcher implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(AliasWatcher.class);
+
+  private final ModelSources sources;
+  private final Function<String, CompletableFuture<?>> reload;
+  private final MeterRegistry meters;
+  private final ScheduledExecutorService thread;
+  private final Map<String, Long> refused = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> servedVersion = new ConcurrentHashMap<>();
+
+  /**
+   * @param sources the models and their current versions
+   * @param reload loads a model again from its current source (the model manager's reload), completing when the
+   *     new version serves or failing when it cannot
+   * @param meters where the update counters and the served-version gauge go
+   */
+  public AliasWatcher(ModelSources sources, Function<String, CompletableFuture<?>> reload, MeterRegistry meters) {
+    this.sources = requireNonNull(sources, "sources");
+    this.reload = requireNonNull(reload, "reload");
+    this.meters = requireNonNull(meters, "meters");
+    this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "gantry-model-watch");
+      t.setDaemon(true);
+      return t;
+    });
+    for (String name : sources.names()) {
+      AtomicLong v = new AtomicLong(-1);
+      servedVersion.put(name, v);
+      Gauge.builder("gantry.runner.model.source.version", v, AtomicLong::get)
+          .description("Registry version a model URI serves now (-1: none)")
+          .tags("model", name, "uri", sources.spec(name).uri().text())
+          .strongReference(true)
+          .register(meters);
+    }
+  }
+
+  /** Starts the periodic checks of every watched model. */
+  public void start() {
+    for (String name : sources.names()) {
+      recordServed(name);
+      sources.spec(name).watch().ifPresent(period -> thread.scheduleWithFixedDelay(() -> checkQuietly(name),
+          period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS));
+    }
+  }
+
+  private void recordServed(String name) {
+    try {
+      servedVersion.get(name).set(sources.current(name).version());
+    } catch (RuntimeException e) {
+      servedVersion.get(name).set(-1);
+    }
+  }
+
+  private void checkQuietly(String name) {
+    try {
+      check(name);
+    } catch (RuntimeException | Error e) {
+      // a scheduled task that throws is never run again
+      LOG.error("event=model_watch_failed model={} reason=\"{}\"", name, ModelSources.message(e), e);
+    }
+  }
+
+  /** One check of one model (public for tests: the same as a tick of its period). */
+  public void check(String name) {
+    SourceSpec spec = sources.spec(name);
+    ModelUri.Registered uri = (ModelUri.Registered) spec.uri();
+    MlflowRegistry.ModelVersion mv;
+    try {
+      mv = sources.resolve(uri);
+    } catch (MlflowRegistry.RegistryException e) {
+      count(name, "registry_error");
+      LOG.warn("event=model_watch_registry_error model={} uri={} reason=\"{}\"", name, uri.text(), e.getMessage());
+      return;
+    }
+    Sourced old;
+    try {
+      old = sources.current(name);
+    } catch (RuntimeException e) {
+      old = null;
+    }
+    if (old != null && old.version() == mv.version() || Long.valueOf(mv.version()).equals(refused.get(name))) {
+      return;
+    }
+    LOG.info("event=model_version_moved model={} uri={} from={} to={}", name, uri.text(),
+        old == null ? "none" : old.version(), mv.version());
+    Sourced next;
+    try {
+      next = sources.fetch(spec, mv);
+    } catch (Exception e) {
+      refuse(name, mv.version(), "download_failed", "version " + mv.version() + " of " + uri.text()
+          + " could not be downloaded: " + ModelSources.message(e));
+      return;
+    }
+    sources.use(name, next);
+    try {
+      reload.apply(name).join();
+    } catch (RuntimeException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (old != null) {
+        sources.use(name, old);
+      }
+      refuse(name, mv.version(), "load_failed", "version " + mv.version() + " of " + uri.text()
+          + " failed to load; " + (old == null ? "nothing serves" : "version " + old.version() + " keeps serving")
+          + ": " + ModelSources.message(cause));
+      return;
+    }
+    refused.remove(name);
+    sources.updateFailed(name, null);
+    recordServed(name);
+    count(name, "loaded");
+    LOG.info("event=model_version_swapped model={} uri={} version={}", name, uri.text(), mv.version());
+  }
+
+  private void refuse(String name, long version, String result, String why) {
+    refused.put(name, version);
+    sources.updateFailed(name, why);
+    count(name, result);
+    recordServed(name);
+    LOG.error("event=model_update_failed model={} result={} reason=\"{}\"", name, result, why);
+  }
+
+  private void count(String name, String result) {
+    Counter.builder("gantry.runner.model.source.updates")
+        .description("Checks of a watched model URI that found a new version, by outcome; registry_error: the"
+            + " registry could not be asked")
+        .tags("model", name, "result", result)
+        .register(meters).increment();
+  }
+
+  /** Stops the checks; one under way finishes. */
+  @Override
+  public void close() {
+    thread.shutdown();
+    try {
+      thread.awaitTermination(Duration.ofSeconds(10).toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
