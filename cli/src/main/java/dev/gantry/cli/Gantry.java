@@ -27,9 +27,10 @@ import picocli.CommandLine.Spec;
  * state. Exit status: 0 done, 1 refused by the admin API, 2 usage error or no admin API reached.
  */
 @Command(name = "gantry", mixinStandardHelpOptions = true, version = "gantry 0.1.0",
-    description = "Client of the Gantry sidecar's admin API: endpoints (traffic splits) and cluster state.",
+    description = "Serves models (gantry serve) and is the client of the Gantry sidecar's admin API: endpoints"
+        + " (traffic splits), shadows, experiments, rollouts and cluster state.",
     subcommands = {Gantry.Apply.class, Gantry.Get.class, Gantry.Delete.class, Gantry.Results.class,
-        Gantry.Disagreements.class, Gantry.Members.class, RolloutCommand.class})
+        Gantry.Disagreements.class, Gantry.Members.class, RolloutCommand.class, ServeCommand.class})
 public final class Gantry {
   static final List<String> KINDS = List.of("endpoint", "shadow", "experiment", "rollout");
 

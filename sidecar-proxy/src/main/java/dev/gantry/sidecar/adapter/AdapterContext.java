@@ -34,6 +34,11 @@ public record AdapterContext(RequestPath path, ModelCatalog catalog, RunnerConne
     String serverVersion, RouteLayer routes) {
   /** The response header (and gRPC response metadata key) that names the variant that served a request. */
   public static final String VARIANT_HEADER = Router.OVERRIDE_HEADER;
+  /**
+   * The response header naming the model version that answered (protocols whose bodies cannot say it: MLflow,
+   * KServe v1, Seldon; v2 and gRPC answers carry {@code model_version} too).
+   */
+  public static final String MODEL_VERSION_HEADER = "x-gantry-model-version";
   private static final String TARGET = "gantry.target";
 
   public AdapterContext {
@@ -105,7 +110,14 @@ public record AdapterContext(RequestPath path, ModelCatalog catalog, RunnerConne
   public Future<ModelInferResponse> infer(RoutingContext rc, String protocol, ModelInferRequest request,
       RouteLayer.Target target) {
     return path.infer(HttpSupport.call(rc, protocol, request, forwarded).routed(target.rewrite(request), target.link(),
-        target.endpointName(), target.variantName()));
+        target.endpointName(), target.variantName())).map(r -> withVersionHeader(rc, r));
+  }
+
+  private static ModelInferResponse withVersionHeader(RoutingContext rc, ModelInferResponse r) {
+    if (!r.getModelVersion().isEmpty() && !rc.response().headWritten()) {
+      rc.response().putHeader(MODEL_VERSION_HEADER, r.getModelVersion());
+    }
+    return r;
   }
 
   /**
@@ -122,7 +134,8 @@ public record AdapterContext(RequestPath path, ModelCatalog catalog, RunnerConne
     } catch (SidecarException e) {
       return Future.failedFuture(e);
     }
-    return inferPinned(rc, protocol, target, build, System.nanoTime() + path.defaultTimeoutNanos(), true);
+    return inferPinned(rc, protocol, target, build, System.nanoTime() + path.defaultTimeoutNanos(), true)
+        .map(r -> withVersionHeader(rc, r));
   }
 
   /** The metadata lookup and the call share one deadline: the request's whole time is the request timeout. */
