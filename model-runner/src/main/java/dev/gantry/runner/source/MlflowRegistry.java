@@ -245,7 +245,7 @@ public final class MlflowRegistry {
     } catch (IOException e) {
       Files.deleteIfExists(part);
       throw new RegistryException(0, "'" + uri.text() + "': the artifact proxy at " + base
-          + " could not be reached: " + e.getMessage());
+          + " could not be reached: " + e.getMessage() + tlsHint(e));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       Files.deleteIfExists(part);
@@ -264,6 +264,16 @@ public final class MlflowRegistry {
     }
     Files.move(part, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     return true;
+  }
+
+  private static String tlsHint(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof javax.net.ssl.SSLException) {
+        return " (the server's TLS certificate is not trusted: add its CA to the JVM's trust store, or set"
+            + " MLFLOW_TRACKING_INSECURE_TLS=true to skip the check)";
+      }
+    }
+    return "";
   }
 
   private static Optional<String> text(JsonNode n, String field) {
@@ -290,7 +300,7 @@ public final class MlflowRegistry {
       r = http.send(b.timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new RegistryException(0, "'" + uri.text() + "': the MLflow tracking server at " + tracking
-          + " could not be reached: " + e.getMessage());
+          + " could not be reached: " + e.getMessage() + tlsHint(e));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new RegistryException(0, "'" + uri.text() + "': interrupted while asking the registry");

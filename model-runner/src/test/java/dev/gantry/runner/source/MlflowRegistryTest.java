@@ -146,6 +146,33 @@ class MlflowRegistryTest {
   }
 
   @Test
+  void insecureTlsSkipsTheCertificateCheckOnlyWhenAskedTo(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+      throws Exception {
+    java.nio.file.Path keyStore = tmp.resolve("mlflow.p12");
+    Process keytool = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool")
+        .toString(), "-genkeypair", "-alias", "mlflow", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
+        "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1", "-storetype", "PKCS12", "-keystore",
+        keyStore.toString(), "-storepass", "changeit", "-keypass", "changeit").redirectErrorStream(true).start();
+    assertThat(keytool.waitFor()).as(new String(keytool.getInputStream().readAllBytes())).isZero();
+    try (MlflowStandIn https = new MlflowStandIn(keyStore, "changeit")) {
+      https.register(NAME, 5, "Production", tmp);
+      assertThat(https.uri()).startsWith("https://");
+      ModelUri.Registered uri = (ModelUri.Registered) ModelUri.parse("models:/" + NAME + "/Production");
+      // a self-signed certificate: refused, with what to do about it
+      assertThatThrownBy(() -> registry(Map.of("MLFLOW_TRACKING_URI", https.uri())).resolve(uri))
+          .isInstanceOfSatisfying(MlflowRegistry.RegistryException.class, e -> assertThat(e.status()).isZero())
+          .hasMessageContaining("MLFLOW_TRACKING_INSECURE_TLS=true");
+      assertThat(registry(Map.of("MLFLOW_TRACKING_URI", https.uri(), "MLFLOW_TRACKING_INSECURE_TLS", "false"))
+          .trackingUri().toString()).isEqualTo(https.uri());
+      assertThatThrownBy(() -> registry(Map.of("MLFLOW_TRACKING_URI", https.uri(), "MLFLOW_TRACKING_INSECURE_TLS",
+          "false")).resolve(uri)).isInstanceOf(MlflowRegistry.RegistryException.class);
+      MlflowRegistry insecure = registry(Map.of("MLFLOW_TRACKING_URI", https.uri(), "MLFLOW_TRACKING_INSECURE_TLS",
+          "true"));
+      assertThat(insecure.resolve(uri).version()).isEqualTo(5);
+    }
+  }
+
+  @Test
   void unknownModelsVersionsAndAliasesAreClearErrorsNamingTheUri() {
     requiredAuth.set("Bearer t0ken");
     for (String uri : List.of("models:/nope/1", "models:/" + NAME + "/9", "models:/" + NAME + "@nobody",

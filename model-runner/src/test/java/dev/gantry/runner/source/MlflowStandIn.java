@@ -35,6 +35,7 @@ import java.util.stream.Stream;
 public final class MlflowStandIn implements AutoCloseable {
   private final Vertx vertx = Vertx.vertx();
   private final HttpServer server;
+  private final boolean tls;
   private final Map<String, Map<Long, JsonObject>> versions = new ConcurrentHashMap<>();
   private final Map<String, Long> aliases = new ConcurrentHashMap<>();
   private final Map<String, Path> artifacts = new ConcurrentHashMap<>();
@@ -42,7 +43,18 @@ public final class MlflowStandIn implements AutoCloseable {
   private volatile Optional<String> requiredAuthorization = Optional.empty();
 
   public MlflowStandIn() {
-    server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
+    this(null, null);
+  }
+
+  /** Over HTTPS with the key and certificate of a PKCS#12 key store, as a server behind TLS. */
+  public MlflowStandIn(Path keyStore, String password) {
+    io.vertx.core.http.HttpServerOptions options = new io.vertx.core.http.HttpServerOptions();
+    if (keyStore != null) {
+      options.setSsl(true).setKeyCertOptions(new io.vertx.core.net.PfxOptions().setPath(keyStore.toString())
+          .setPassword(password));
+    }
+    tls = keyStore != null;
+    server = vertx.createHttpServer(options).requestHandler(req -> req.body().onSuccess(body -> {
       if (requiredAuthorization.isPresent() && !requiredAuthorization.get().equals(req.getHeader("authorization"))) {
         req.response().setStatusCode(401).end(new JsonObject().put("error_code", "UNAUTHENTICATED")
             .put("message", "Invalid credentials").encode());
@@ -59,7 +71,7 @@ public final class MlflowStandIn implements AutoCloseable {
 
   /** {@code http://127.0.0.1:port}: what MLFLOW_TRACKING_URI is set to. */
   public String uri() {
-    return "http://127.0.0.1:" + server.actualPort();
+    return (tls ? "https" : "http") + "://127.0.0.1:" + server.actualPort();
   }
 
   /** Asks every call for this authorization header. */
