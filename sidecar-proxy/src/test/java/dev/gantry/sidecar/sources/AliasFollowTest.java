@@ -89,7 +89,11 @@ class AliasFollowTest {
         // once version 2 took over, version 1 is gone: the last answers all come from 2
         Http.Reply last = http.postJson("/invocations", body);
         assertThat(last.header("x-gantry-model-version")).isEqualTo("2");
-        assertThat(http.get("/v2/models/churn").json().getJsonArray("versions").getList()).containsExactly("2");
+        io.vertx.core.json.JsonObject meta = http.get("/v2/models/churn").json();
+        assertThat(meta.getJsonArray("versions").getList()).containsExactly("2");
+        assertThat(meta.getJsonObject("parameters").getString("source_uri"))
+            .isEqualTo("models:/customer-churn-classifier@champion");
+        assertThat(meta.getJsonObject("parameters").getLong("source_version")).isEqualTo(2L);
       } finally {
         sidecar.close();
         runner.close();

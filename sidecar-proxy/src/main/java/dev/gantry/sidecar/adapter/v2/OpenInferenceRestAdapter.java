@@ -75,7 +75,14 @@ public final class OpenInferenceRestAdapter implements ProtocolAdapter {
     m.getInputsList().forEach(t -> inputs.add(tensorJson(t)));
     JsonArray outputs = new JsonArray();
     m.getOutputsList().forEach(t -> outputs.add(tensorJson(t)));
-    return json.put("inputs", inputs).put("outputs", outputs);
+    json.put("inputs", inputs).put("outputs", outputs);
+    if (m.getParametersCount() > 0) {
+      // max_batch_size; for a model named by URI: source_uri, source_version and, after a failed move, update_failure
+      JsonObject p = new JsonObject();
+      m.getParametersMap().forEach((k, v) -> p.put(k, parameterValue(v)));
+      json.put("parameters", p);
+    }
+    return json;
   }
 
   private static JsonObject tensorJson(ModelMetadataResponse.TensorMetadata t) {
