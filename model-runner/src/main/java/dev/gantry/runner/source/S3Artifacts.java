@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -38,6 +40,7 @@ import software.amazon.awssdk.utils.SdkAutoCloseable;
 public final class S3Artifacts implements AutoCloseable {
   /** Objects per listing page: S3's own most. */
   static final int PAGE_SIZE = 1000;
+  private static final Logger LOG = LoggerFactory.getLogger(S3Artifacts.class);
   private final S3Client s3;
   private final AwsCredentialsProvider credentials;
   private final S3Settings settings;
@@ -85,16 +88,19 @@ public final class S3Artifacts implements AutoCloseable {
     requireNonNull(uri, "uri");
     Path root = Files.createDirectories(requireNonNull(into, "into")).toAbsolutePath().normalize();
     String key = uri.key();
+    String prefix = key.isEmpty() || key.endsWith("/") ? key : key + "/";
+    int files;
     try {
-      String prefix = key.isEmpty() || key.endsWith("/") ? key : key + "/";
-      if (downloadPrefix(uri, prefix, root) > 0) {
-        return;
-      }
-      if (!prefix.equals(key) && downloadObject(uri, key, root)) {
-        return;
+      files = downloadPrefix(uri, prefix, root);
+      if (files == 0 && !prefix.equals(key) && downloadObject(uri, key, root)) {
+        files = 1;
       }
     } catch (SdkException e) {
       throw S3Failures.explain(uri, settings, e);
+    }
+    if (files > 0) {
+      LOG.info("s3 download uri={} files={} into={}", uri.text(), files, root);
+      return;
     }
     throw new IOException(uri.text() + ": there are no objects under this key at " + settings.describe()
         + "; check the path after the bucket name (keys are case-sensitive), e.g. with `aws s3 ls " + uri.text()

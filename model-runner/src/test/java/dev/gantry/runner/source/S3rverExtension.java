@@ -23,6 +23,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -36,13 +37,14 @@ import software.amazon.awssdk.services.s3.S3Configuration;
 /**
  * A real S3-compatible server, s3rver (npm, pinned in {@code model-runner/src/test/s3rver}, installed there by
  * {@code npm ci} as {@code .ci/run} does), started once per test class on a loopback ephemeral port with its data in
- * a temporary directory, and stopped with its whole process tree afterwards. Tests are skipped, saying how to
+ * a temporary directory, and stopped with its whole process tree afterwards. Each test is skipped, saying how to
  * install it, only when Node.js or s3rver is missing. Register it as a static field with {@code @RegisterExtension}.
  */
-public final class S3rverExtension implements BeforeAllCallback, AfterAllCallback {
+public final class S3rverExtension implements BeforeAllCallback, BeforeEachCallback, AfterAllCallback {
   /** s3rver's built-in access key id and secret. */
   public static final String KEY = "S3RVER";
   private static final Pattern LISTENING = Pattern.compile("listening on ([^:\\s]+):(\\d+)");
+  private String missing;
   private Path data;
   private Process process;
   private URI endpoint;
@@ -52,8 +54,12 @@ public final class S3rverExtension implements BeforeAllCallback, AfterAllCallbac
   public void beforeAll(ExtensionContext context) throws IOException {
     Path home = TestModels.examples().getParent().getParent().resolve("model-runner/src/test/s3rver");
     Path script = home.resolve("node_modules/s3rver/bin/s3rver.js");
-    Assumptions.assumeTrue(nodeRuns() && Files.isRegularFile(script), "s3rver is not installed: install Node.js"
-        + " (18 or newer) and run `npm ci` in " + home + " (.ci/run does both)");
+    if (!nodeRuns() || !Files.isRegularFile(script)) {
+      // each test is skipped with this message (an assumption failing here would hide it in the reports)
+      missing = "s3rver is not installed: install Node.js (18 or newer) and run `npm ci` in " + home
+          + " (.ci/run does both)";
+      return;
+    }
     data = Files.createTempDirectory("gantry-s3rver");
     // s3rver's continuation tokens (listing pages after the first) use DES, which Node 17+ keeps in OpenSSL's
     // legacy provider
@@ -75,6 +81,11 @@ public final class S3rverExtension implements BeforeAllCallback, AfterAllCallbac
         // default CRC32 trailers on uploads: send plain bodies
         .serviceConfiguration(S3Configuration.builder().chunkedEncodingEnabled(false).build())
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED).build();
+  }
+
+  @Override
+  public void beforeEach(ExtensionContext context) {
+    Assumptions.assumeTrue(missing == null, missing);
   }
 
   private void readUntilListening(AtomicReference<URI> found) {
