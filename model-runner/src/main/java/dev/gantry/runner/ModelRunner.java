@@ -15,6 +15,8 @@ import dev.gantry.runner.source.AliasWatcher;
 import dev.gantry.runner.source.MlflowRegistry;
 import dev.gantry.runner.source.ModelCache;
 import dev.gantry.runner.source.ModelSources;
+import dev.gantry.runner.source.ModelUri;
+import dev.gantry.runner.source.S3Artifacts;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -81,7 +83,7 @@ public final class ModelRunner implements AutoCloseable {
     Optional<ModelSources> sources = Optional.empty();
     if (!options.sources().isEmpty()) {
       ModelSources s = new ModelSources(options.sources(), MlflowRegistry.fromEnvironment(env),
-          Optional.empty(), new ModelCache(options.modelCache()));
+          Optional.of(new LazyS3(env)), new ModelCache(options.modelCache()));
       // blocking, before anything listens: a URI that cannot be resolved leaves its model failed, not the runner
       s.resolveAll();
       sources = Optional.of(s);
@@ -152,6 +154,24 @@ public final class ModelRunner implements AutoCloseable {
       vertx.close().await();
       timers.shutdownNow();
       throw e;
+    }
+  }
+
+  /** The S3 client, made on first use only (an s3:// URI, or a registry version stored in S3), and kept. */
+  private static final class LazyS3 implements ModelSources.S3Download {
+    private final java.util.Map<String, String> env;
+    private S3Artifacts client;
+
+    LazyS3(java.util.Map<String, String> env) {
+      this.env = env;
+    }
+
+    @Override
+    public synchronized void download(ModelUri.S3 uri, java.nio.file.Path into) throws java.io.IOException {
+      if (client == null) {
+        client = S3Artifacts.fromEnvironment(env);
+      }
+      client.download(uri, into);
     }
   }
 

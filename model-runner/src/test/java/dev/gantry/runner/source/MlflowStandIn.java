@@ -97,6 +97,14 @@ public final class MlflowStandIn implements AutoCloseable {
     return "mlflow-artifacts:/" + artifactPath;
   }
 
+  /** Registers a version whose files are at {@code source} (e.g. an {@code s3://} URI, as with an S3 artifact store). */
+  public void registerAt(String name, long version, String stage, String source) {
+    versions.computeIfAbsent(name, n -> new ConcurrentHashMap<>()).put(version, new JsonObject()
+        .put("name", name).put("version", String.valueOf(version))
+        .put("creation_timestamp", 1_732_000_000_000L + version).put("current_stage", stage).put("source", source)
+        .put("run_id", "run-" + name + "-" + version).put("status", "READY"));
+  }
+
   /** Points {@code name@alias} at a version (MLflow's set-alias). */
   public void setAlias(String name, String alias, long version) {
     aliases.put(name + "@" + alias, version);
