@@ -2,6 +2,7 @@ package dev.gantry.runner.engine;
 
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
+import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.Criteria;
@@ -14,10 +15,12 @@ import dev.gantry.runner.repository.ConfigException;
 import dev.gantry.runner.repository.DeviceSpec;
 import dev.gantry.runner.repository.ModelConfig;
 import dev.gantry.runner.repository.Platform;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -47,26 +50,49 @@ public final class ModelLoader implements EngineLoader {
   @Override
   public LoadedModel load(ModelConfig config, Path file) {
     Device device = device(config.platform(), config.device(), config.name());
-    ModelSignature signature = signature(config, file);
+    Optional<OnnxIntrospector.Described> graph = config.platform() == Platform.ONNXRUNTIME
+        ? Optional.of(OnnxIntrospector.describe(file)) : Optional.empty();
+    ModelSignature signature = signature(config, file, graph);
     checkDatatypes(config, file, signature);
+    Map<String, String> options = new HashMap<>();
+    if (engineThreads > 0 && config.platform() == Platform.ONNXRUNTIME) {
+      options.put("intraOpNumThreads", Integer.toString(engineThreads));
+      options.put("interOpNumThreads", Integer.toString(engineThreads));
+    }
+    Optional<byte[]> rewritten = graph.flatMap(OnnxIntrospector.Described::served);
+    try {
+      ZooModel<NDList, NDList> model = rewritten.isPresent()
+          ? fromBytes(config, device, rewritten.get(), options) : fromFile(config, device, file, options);
+      return new LoadedModel(model, signature, config.platform(), config.device(), LoadedModel.RunHook.NONE);
+    } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
+      throw new ConfigException(file + ": " + config.platform().djlEngine() + " cannot load the model: "
+          + e.getMessage() + hint(config.platform()), e);
+    }
+  }
+
+  private static ZooModel<NDList, NDList> fromFile(ModelConfig config, Device device, Path file,
+      Map<String, String> options) throws ModelNotFoundException, MalformedModelException, IOException {
     Criteria.Builder<NDList, NDList> builder = Criteria.builder()
         .setTypes(NDList.class, NDList.class)
         .optModelPath(file)
         .optEngine(config.platform().djlEngine())
         .optDevice(device)
         .optTranslator(new NoopTranslator());
-    if (engineThreads > 0 && config.platform() == Platform.ONNXRUNTIME) {
-      builder.optOption("intraOpNumThreads", Integer.toString(engineThreads))
-          .optOption("interOpNumThreads", Integer.toString(engineThreads));
-    }
-    Criteria<NDList, NDList> criteria = builder.build();
+    options.forEach(builder::optOption);
+    return builder.build().loadModel();
+  }
+
+  /** A model whose graph Gantry rewrote (see {@link ZipMapOutputs}), loaded from memory. */
+  private static ZooModel<NDList, NDList> fromBytes(ModelConfig config, Device device, byte[] onnx,
+      Map<String, String> options) throws MalformedModelException, IOException {
+    Model model = Model.newInstance(config.name(), device, config.platform().djlEngine());
     try {
-      ZooModel<NDList, NDList> model = criteria.loadModel();
-      return new LoadedModel(model, signature, config.platform(), config.device(), LoadedModel.RunHook.NONE);
-    } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
-      throw new ConfigException(file + ": " + config.platform().djlEngine() + " cannot load the model: "
-          + e.getMessage() + hint(config.platform()), e);
+      model.load(new ByteArrayInputStream(onnx), options);
+    } catch (MalformedModelException | IOException | RuntimeException e) {
+      model.close();
+      throw e;
     }
+    return new ZooModel<>(model, new NoopTranslator());
   }
 
   private static void checkDatatypes(ModelConfig config, Path file, ModelSignature signature) {
@@ -106,11 +132,11 @@ public final class ModelLoader implements EngineLoader {
     return Device.gpu(spec.index());
   }
 
-  private static ModelSignature signature(ModelConfig config, Path file) {
-    if (config.platform() != Platform.ONNXRUNTIME) {
+  private static ModelSignature signature(ModelConfig config, Path file, Optional<OnnxIntrospector.Described> graph) {
+    if (graph.isEmpty()) {
       return new ModelSignature(config.inputs(), config.outputs(), config.maxBatchSize());
     }
-    OnnxIntrospector.Described described = OnnxIntrospector.describe(file);
+    OnnxIntrospector.Described described = graph.get();
     List<TensorSpec> inputs = resolve(config, file, "inputs", config.inputs(), described.inputs());
     List<TensorSpec> outputs = resolve(config, file, "outputs", config.outputs(), described.outputs());
     return new ModelSignature(inputs, outputs, config.maxBatchSize());
@@ -130,7 +156,7 @@ public final class ModelLoader implements EngineLoader {
               + d.get().datatype() + " but the ONNX graph has " + g.datatype() + "; fix: use " + g.datatype()
               + " or leave '" + key + "' out to take the graph's", null);
         }
-        result.add(new TensorSpec(g.name(), g.datatype(), d.get().dims(), Map.of()));
+        result.add(new TensorSpec(g.name(), g.datatype(), d.get().dims(), g.parameters()));
       } else if (key.equals("inputs")) {
         throw new ConfigException(file + ": the ONNX graph has input '" + g.name() + "' that config 'inputs'"
             + " does not list; fix: list every graph input, or leave 'inputs' out", null);

@@ -3,6 +3,8 @@ package dev.gantry.sidecar.adapter.json;
 import dev.gantry.proto.inference.ModelInferResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 
 /** The {@code {"predictions": …}} answer MLflow and KServe v1 share. */
 public final class Predictions {
@@ -11,28 +13,37 @@ public final class Predictions {
   /**
    * One output: a list with one entry per row. Several outputs: per {@code perRow}, either a list
    * of {output: value} objects (KServe v1) or one {output: rows} object (MLflow, like a DataFrame).
+   * A model that declares how pyfunc shows its outputs ({@link PyfuncOutputs}) is always answered
+   * with records, {output: value} per row, as MLflow's ONNX flavor turns its DataFrame into JSON.
    */
-  public static JsonObject of(ModelInferResponse r, boolean perRow) {
-    if (r.getOutputsCount() == 1) {
-      return new JsonObject().put("predictions", new JsonArray(
-          JsonTensors.rows(JsonTensors.values(r, 0), JsonTensors.shape(r.getOutputs(0)))));
+  public static JsonObject of(ModelInferResponse r, boolean perRow, PyfuncOutputs pyfunc) {
+    List<String> names = new ArrayList<>();
+    List<List<Object>> columns = new ArrayList<>();
+    for (int i = 0; i < r.getOutputsCount(); i++) {
+      String name = r.getOutputs(i).getName();
+      if (pyfunc.shows(name)) {
+        names.add(name);
+        columns.add(pyfunc.rows(name, JsonTensors.rows(JsonTensors.values(r, i), JsonTensors.shape(r.getOutputs(i)))));
+      }
     }
-    if (!perRow) {
+    if (names.size() == 1 && !pyfunc.declared()) {
+      return new JsonObject().put("predictions", new JsonArray(columns.get(0)));
+    }
+    if (!perRow && !pyfunc.declared()) {
       JsonObject byName = new JsonObject();
-      for (int i = 0; i < r.getOutputsCount(); i++) {
-        byName.put(r.getOutputs(i).getName(), new JsonArray(
-            JsonTensors.rows(JsonTensors.values(r, i), JsonTensors.shape(r.getOutputs(i)))));
+      for (int i = 0; i < names.size(); i++) {
+        byName.put(names.get(i), new JsonArray(columns.get(i)));
       }
       return new JsonObject().put("predictions", byName);
     }
     JsonArray rows = new JsonArray();
-    for (int i = 0; i < r.getOutputsCount(); i++) {
-      var values = JsonTensors.rows(JsonTensors.values(r, i), JsonTensors.shape(r.getOutputs(i)));
+    for (int i = 0; i < names.size(); i++) {
+      List<Object> values = columns.get(i);
       for (int row = 0; row < values.size(); row++) {
         if (rows.size() <= row) {
           rows.add(new JsonObject());
         }
-        rows.getJsonObject(row).put(r.getOutputs(i).getName(), values.get(row));
+        rows.getJsonObject(row).put(names.get(i), values.get(row));
       }
     }
     return new JsonObject().put("predictions", rows);

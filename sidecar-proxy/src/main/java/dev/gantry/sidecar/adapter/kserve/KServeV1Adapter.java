@@ -7,6 +7,7 @@ import dev.gantry.sidecar.adapter.AdapterContext;
 import dev.gantry.sidecar.adapter.HttpSupport;
 import dev.gantry.sidecar.adapter.ProtocolAdapter;
 import dev.gantry.sidecar.adapter.json.Predictions;
+import dev.gantry.sidecar.adapter.json.PyfuncOutputs;
 import dev.gantry.sidecar.adapter.json.TabularInputs;
 import dev.gantry.sidecar.core.SidecarException;
 import io.vertx.core.json.JsonArray;
@@ -16,11 +17,13 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * KServe's v1 protocol (TensorFlow Serving's REST form): {@code GET /v1/models/{m}} and
  * {@code POST /v1/models/{m}:predict} with {@code instances} or {@code inputs}. Answers
- * {@code {"predictions": […]}}, one entry per instance; errors are {@code {"error": "…"}}.
+ * {@code {"predictions": […]}}, one entry per instance, shaped as pyfunc shows the model's outputs
+ * ({@link PyfuncOutputs}); errors are {@code {"error": "…"}}.
  */
 public final class KServeV1Adapter implements ProtocolAdapter {
   static final String PROTOCOL = "kserve-v1";
@@ -58,9 +61,12 @@ public final class KServeV1Adapter implements ProtocolAdapter {
       HttpSupport.fail(rc, e, KServeV1Adapter::error);
       return;
     }
-    HttpSupport.respond(rc, ctx.inferPinned(rc, PROTOCOL, model,
-        meta -> ModelInferRequest.newBuilder().addAllInputs(inputs(meta, body))),
-        r -> Predictions.of(r, true), KServeV1Adapter::error);
+    // the answer is rendered by the metadata the request was built from (the version it is pinned to)
+    AtomicReference<PyfuncOutputs> pyfunc = new AtomicReference<>(PyfuncOutputs.NONE);
+    HttpSupport.respond(rc, ctx.inferPinned(rc, PROTOCOL, model, meta -> {
+      pyfunc.set(PyfuncOutputs.of(meta));
+      return ModelInferRequest.newBuilder().addAllInputs(inputs(meta, body));
+    }), r -> Predictions.of(r, true, pyfunc.get()), KServeV1Adapter::error);
   }
 
   static List<InferInputTensor> inputs(ModelMetadataResponse meta, JsonObject body) {

@@ -9,6 +9,7 @@ import dev.gantry.sidecar.adapter.HttpSupport;
 import dev.gantry.sidecar.adapter.ProtocolAdapter;
 import dev.gantry.sidecar.adapter.json.JsonTensors;
 import dev.gantry.sidecar.adapter.json.Predictions;
+import dev.gantry.sidecar.adapter.json.PyfuncOutputs;
 import dev.gantry.sidecar.adapter.json.TabularInputs;
 import dev.gantry.sidecar.core.ErrorKind;
 import dev.gantry.sidecar.core.SidecarException;
@@ -20,12 +21,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * MLflow's scoring server: {@code POST /invocations} with {@code dataframe_split},
  * {@code dataframe_records}, {@code instances}, {@code inputs} or {@code text/csv}; {@code /ping},
- * {@code /health}, {@code /version}. Answers {@code {"predictions": …}}; errors are MLflow's
- * {@code {"error_code": …, "message": …}}.
+ * {@code /health}, {@code /version}. Answers {@code {"predictions": …}}, shaped as pyfunc shows
+ * the model's outputs ({@link PyfuncOutputs}); errors are MLflow's {@code {"error_code": …, "message": …}}.
  */
 public final class MlflowAdapter implements ProtocolAdapter {
   static final String PROTOCOL = "mlflow";
@@ -80,8 +82,12 @@ public final class MlflowAdapter implements ProtocolAdapter {
       HttpSupport.fail(rc, e, MlflowAdapter::error);
       return;
     }
-    HttpSupport.respond(rc, ctx.inferPinned(rc, PROTOCOL, model, meta -> request(meta, rc, type)),
-        r -> Predictions.of(r, false), MlflowAdapter::error);
+    // the answer is rendered by the metadata the request was built from (the version it is pinned to)
+    AtomicReference<PyfuncOutputs> pyfunc = new AtomicReference<>(PyfuncOutputs.NONE);
+    HttpSupport.respond(rc, ctx.inferPinned(rc, PROTOCOL, model, meta -> {
+      pyfunc.set(PyfuncOutputs.of(meta));
+      return request(meta, rc, type);
+    }), r -> Predictions.of(r, false, pyfunc.get()), MlflowAdapter::error);
   }
 
   private static ModelInferRequest.Builder request(ModelMetadataResponse meta, RoutingContext rc, String type) {
