@@ -29,6 +29,10 @@ It writes, under examples/mlflow-models/:
                    decimals that round-trip), and the library's answers for those rows:
                    "label", "probabilities", "predictions" as the model has them
 
+and, as a test fixture, model-runner/src/test/resources/fixtures/xgb-legacy-binary/: the
+classifier as MLflow's default model_format "xgb" saves it with XGBoost 1.7, in XGBoost's
+legacy binary format, which XGBoost 3.1 and newer no longer read.
+
 Inputs are cast to float32 before training and predicting, since the runner takes one
 FP32 tensor; for XGBoost this changes nothing (it computes in float32), for LightGBM it
 makes the thresholds split float32 values, so float32 requests see the same trees.
@@ -45,6 +49,7 @@ import xgboost
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "..", "..", "model-runner", "src", "test", "resources", "fixtures")
 MLFLOW_VERSION = "2.9.2"
 PYTHON_VERSION = "3.11.2"
 SAMPLE_ROWS = 12
@@ -114,7 +119,7 @@ def tensor_signature(dtype, shape):
 
 
 def write_mlflow_dir(name, flavor, module, data, inputs, outputs, requirement):
-    root = os.path.join(HERE, name)
+    root = os.path.normpath(os.path.join(HERE, name))
     os.makedirs(root, exist_ok=True)
     pyfunc = PYFUNC.format(data=data, module=module, python_version=PYTHON_VERSION)
     # MLflow writes the MLmodel keys sorted
@@ -154,6 +159,11 @@ def xgboost_models(expected):
         version=xgboost.__version__), "xgboost", "model.json", columns_signature(names),
         tensor_signature("int64", [-1]), "xgboost==" + xgboost.__version__)
     clf.save_model(os.path.join(root, "model.json"))
+    legacy = write_mlflow_dir(os.path.join(FIXTURES, "xgb-legacy-binary"), XGB_FLAVOR.format(
+        data="model.xgb", model_class="xgboost.sklearn.XGBClassifier", model_format="xgb",
+        version=xgboost.__version__), "xgboost", "model.xgb", columns_signature(names),
+        tensor_signature("int64", [-1]), "xgboost==" + xgboost.__version__)
+    clf.save_model(os.path.join(legacy, "model.xgb"))  # XGBoost 1.7 writes its legacy binary format here
     rows = samples(x)
     expected["xgb-classifier"] = {"columns": names, "rows": floats(rows),
                                   "label": clf.predict(rows).tolist(),
