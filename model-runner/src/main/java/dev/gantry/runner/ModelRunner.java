@@ -193,7 +193,7 @@ public final class ModelRunner implements AutoCloseable {
     for (String name : names) {
       for (ServedVersion v : models.served(name)) {
         summary.append(String.format("%n  %-24s v%-3d %-11s %-6s load %5d ms  warm-up %5d ms  max_batch %d%s",
-            name, v.version(), v.loaded().platform().djlEngine(), v.loaded().device(), v.loadTime().toMillis(),
+            name, v.version(), v.loaded().engineName(), v.loaded().device(), v.loadTime().toMillis(),
             v.warmupTime().toMillis(), v.signature().maxBatchSize(),
             v.config().dynamicBatching().isPresent() ? " dynamic batching" : ""));
       }

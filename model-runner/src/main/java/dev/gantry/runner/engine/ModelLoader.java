@@ -9,6 +9,7 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoopTranslator;
+import dev.gantry.runner.engine.trees.TreeLoader;
 import dev.gantry.runner.inference.ModelSignature;
 import dev.gantry.runner.inference.TensorSpec;
 import dev.gantry.runner.repository.ConfigException;
@@ -26,15 +27,17 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Loads model files into DJL engines. Engines come from the classpath (native libraries from
+ * Loads model files into DJL engines, and tree models (XGBoost, LightGBM) through {@link TreeLoader}. Engines come from the classpath (native libraries from
  * Maven Central's platform jars); with {@code ai.djl.offline=true} nothing is downloaded.
  */
 public final class ModelLoader implements EngineLoader {
   private final int engineThreads;
+  private final TreeLoader trees;
 
-  /** @param engineThreads ONNX Runtime intra-op threads per session; 0 for its default */
+  /** @param engineThreads ONNX Runtime intra-op (and XGBoost/LightGBM) threads per session; 0 for their default */
   public ModelLoader(int engineThreads) {
     this.engineThreads = engineThreads;
+    this.trees = new TreeLoader(engineThreads);
   }
 
   /** A loader that leaves the engines' thread defaults. */
@@ -49,6 +52,9 @@ public final class ModelLoader implements EngineLoader {
    */
   @Override
   public LoadedModel load(ModelConfig config, Path file) {
+    if (!config.platform().usesDjl()) {
+      return trees.load(config, file);
+    }
     Device device = device(config.platform(), config.device(), config.name());
     Optional<OnnxIntrospector.Described> graph = config.platform() == Platform.ONNXRUNTIME
         ? Optional.of(OnnxIntrospector.describe(file)) : Optional.empty();
@@ -63,7 +69,8 @@ public final class ModelLoader implements EngineLoader {
     try {
       ZooModel<NDList, NDList> model = rewritten.isPresent()
           ? fromBytes(config, device, rewritten.get(), options) : fromFile(config, device, file, options);
-      return new LoadedModel(model, signature, config.platform(), config.device(), LoadedModel.RunHook.NONE);
+      return LoadedModel.of(new DjlModel(model, signature, config.platform().djlEngine()), signature,
+          config.platform(), config.device());
     } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
       throw new ConfigException(file + ": " + config.platform().djlEngine() + " cannot load the model: "
           + e.getMessage() + hint(config.platform()), e);

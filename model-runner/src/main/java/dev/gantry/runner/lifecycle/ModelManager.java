@@ -162,7 +162,7 @@ public final class ModelManager implements AutoCloseable {
     old.retireAll();
     for (ServedVersion s : started) {
       LOG.info("event=model_ready model={} version={} engine={} device={} load_ms={} warmup_ms={}", name,
-          s.version(), s.loaded().platform().djlEngine(), s.loaded().device(), s.loadTime().toMillis(),
+          s.version(), s.loaded().engineName(), s.loaded().device(), s.loadTime().toMillis(),
           s.warmupTime().toMillis());
     }
     return started;

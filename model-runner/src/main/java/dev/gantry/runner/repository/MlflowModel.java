@@ -14,14 +14,17 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * An MLflow model directory: an {@code MLmodel} file with an {@code onnx} flavor, or a
- * {@code pytorch} flavor saved as TorchScript. Its signature gives input names, types and,
- * for a column-based signature, the column order.
+ * An MLflow model directory: an {@code MLmodel} file with an {@code onnx} flavor, a
+ * {@code pytorch} flavor saved as TorchScript, an {@code xgboost} flavor (JSON or UBJSON file) or
+ * a {@code lightgbm} flavor holding a Booster's text file. Its signature gives input names, types
+ * and, for a column-based signature, the column order. Flavors that only Python can run (a
+ * pickled {@code sklearn} model, a custom {@code python_function}) are refused with the fix.
  *
  * @param platform the engine the flavor needs
  * @param modelFile the model file inside the directory
- * @param inputs tensors from the signature; empty for ONNX, whose file describes itself
- * @param outputs tensors from the signature; empty for ONNX
+ * @param inputs tensors from the signature; empty for ONNX, whose file describes itself (and for a tree
+ *     model without a signature)
+ * @param outputs tensors from the signature; empty for ONNX and tree models, whose files describe them
  * @param defaultMaxBatchSize the batch size used unless config.yaml sets one
  */
 public record MlflowModel(Platform platform, Path modelFile, List<TensorSpec> inputs, List<TensorSpec> outputs,
@@ -29,6 +32,15 @@ public record MlflowModel(Platform platform, Path modelFile, List<TensorSpec> in
 
   /** Parameter published on a 2-D input: its columns in order, comma-separated. */
   public static final String COLUMNS_PARAMETER = "columns";
+  /** Parameter published on a probabilities output [N, classes]: the class labels in column order, a JSON array. */
+  public static final String CLASSES_PARAMETER = "classes";
+  /**
+   * Parameter published on an output: how MLflow's pyfunc shows it ({@link #PYFUNC_OMIT}, or {@code zipmap});
+   * absent means as it is.
+   */
+  public static final String PYFUNC_PARAMETER = "pyfunc";
+  /** {@link #PYFUNC_PARAMETER} value: not part of MLflow and KServe v1 answers (v2 and gRPC still carry it). */
+  public static final String PYFUNC_OMIT = "omit";
   static final int DEFAULT_MAX_BATCH_SIZE = 64;
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -63,8 +75,28 @@ public record MlflowModel(Platform platform, Path modelFile, List<TensorSpec> in
       int outBatch = signatureTensors(file, "signature.outputs", signature.path("outputs"), "predictions", outputs);
       return new MlflowModel(Platform.PYTORCH, model, inputs, outputs, Math.min(batch, outBatch));
     }
-    throw new ConfigException(file, "flavors", "has neither an 'onnx' nor a 'pytorch' flavor",
-        "save the model with mlflow.onnx or with mlflow.pytorch as TorchScript (torch.jit.script/trace)");
+    if (flavors.has("xgboost")) {
+      String data = flavors.path("xgboost").path("data").asText("model.xgb");
+      Path model = existing(file, "flavors.xgboost.data", dir.resolve(data));
+      return new MlflowModel(Platform.XGBOOST, model, TreeSignature.inputs(file, root.path("signature")), List.of(),
+          DEFAULT_MAX_BATCH_SIZE);
+    }
+    if (flavors.has("lightgbm")) {
+      JsonNode flavor = flavors.path("lightgbm");
+      String modelClass = flavor.path("model_class").asText("lightgbm.basic.Booster");
+      if (!modelClass.equals("lightgbm.basic.Booster")) {
+        throw new ConfigException(file, "flavors.lightgbm.model_class", "is '" + modelClass + "', which MLflow saves"
+            + " as a Python pickle (" + flavor.path("data").asText("model.pkl") + ") that only Python can load",
+            "log the fitted model's Booster, whose text file Gantry runs: mlflow.lightgbm.log_model("
+            + "model.booster_, \"model\", signature=...) (its pyfunc then answers Booster.predict:"
+            + " probabilities for a classifier), or log it with the onnx flavor");
+      }
+      String data = flavor.path("data").asText("model.lgb");
+      Path model = existing(file, "flavors.lightgbm.data", dir.resolve(data));
+      return new MlflowModel(Platform.LIGHTGBM, model, TreeSignature.inputs(file, root.path("signature")), List.of(),
+          DEFAULT_MAX_BATCH_SIZE);
+    }
+    throw UnrunnableFlavor.refusal(file, flavors);
   }
 
   private static Path existing(Path file, String key, Path model) {

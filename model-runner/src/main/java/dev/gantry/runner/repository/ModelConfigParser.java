@@ -46,7 +46,9 @@ public final class ModelConfigParser {
           + "' but the model folder is '" + modelName + "'", "remove 'name' or make it '" + modelName + "'");
     }
     Platform platform = platform(file, root, platformHint);
-    int maxBatch = intValue(file, root, "max_batch_size", 0, 0, 1 << 20);
+    // a tree model takes rows: it batches unless the config says otherwise, as MLflow models do
+    int maxBatch = intValue(file, root, "max_batch_size", platform.usesDjl() ? 0 : MlflowModel.DEFAULT_MAX_BATCH_SIZE,
+        0, 1 << 20);
     List<TensorSpec> inputs = tensors(file, root, "inputs");
     List<TensorSpec> outputs = tensors(file, root, "outputs");
     if (platformHint.isPresent() && (!inputs.isEmpty() || !outputs.isEmpty())) {
@@ -57,6 +59,10 @@ public final class ModelConfigParser {
       throw new ConfigException(file, inputs.isEmpty() ? "inputs" : "outputs",
           "is required for platform 'pytorch' (a TorchScript file does not describe its tensors)",
           "list each tensor with name, datatype and dims");
+    }
+    if (!platform.usesDjl() && (!inputs.isEmpty() || !outputs.isEmpty())) {
+      throw new ConfigException(file, inputs.isEmpty() ? "outputs" : "inputs", "is set for platform '"
+          + platform.configName() + "', whose model file defines its tensors", "remove it from config.yaml");
     }
     Optional<BatchingConfig> batching = batching(file, root, maxBatch);
     int instances = intValue(file, root, "instance_count", 1, 1, 64);
@@ -109,10 +115,11 @@ public final class ModelConfigParser {
     JsonNode node = root.path("platform");
     if (node.isMissingNode()) {
       return hint.orElseThrow(() -> new ConfigException(file, "platform", "is missing",
-          "add 'platform: pytorch' (TorchScript model.pt) or 'platform: onnxruntime' (model.onnx)"));
+          "add 'platform: pytorch' (TorchScript model.pt), 'platform: onnxruntime' (model.onnx),"
+          + " 'platform: xgboost' (model.json or model.ubj) or 'platform: lightgbm' (model.lgb)"));
     }
     Platform p = Platform.parse(node.asText()).orElseThrow(() -> new ConfigException(file, "platform",
-        "has unknown value '" + node.asText() + "'", "use 'pytorch' or 'onnxruntime'"));
+        "has unknown value '" + node.asText() + "'", "use 'pytorch', 'onnxruntime', 'xgboost' or 'lightgbm'"));
     if (hint.isPresent() && hint.get() != p) {
       throw new ConfigException(file, "platform", "is '" + node.asText() + "' but the MLflow flavor is "
           + hint.get().configName(), "remove 'platform'");

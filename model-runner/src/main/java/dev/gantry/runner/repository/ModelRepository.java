@@ -139,11 +139,11 @@ public final class ModelRepository {
     }
     SortedMap<Long, Path> versions = new TreeMap<>();
     for (long v : chosen) {
-      Path file = dir.resolve(Long.toString(v)).resolve(config.platform().fileName());
-      if (!Files.isRegularFile(file)) {
-        throw new ConfigException(file, "", "does not exist", "platform '" + config.platform().configName()
-            + "' expects its model file named " + config.platform().fileName() + " in each version folder");
-      }
+      Path folder = dir.resolve(Long.toString(v));
+      Path file = config.platform().fileNames().stream().map(folder::resolve).filter(Files::isRegularFile)
+          .findFirst().orElseThrow(() -> new ConfigException(folder.resolve(config.platform().fileName()), "",
+              "does not exist", "platform '" + config.platform().configName() + "' expects its model file named "
+              + String.join(" or ", config.platform().fileNames()) + " in each version folder"));
       versions.put(v, file);
     }
     return new ModelDefinition(config, versions, false);

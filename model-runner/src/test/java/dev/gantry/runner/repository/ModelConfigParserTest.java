@@ -73,7 +73,7 @@ class ModelConfigParserTest {
   static Stream<Arguments> broken() {
     return Stream.of(
         Arguments.of(VALID.replace("platform: pytorch", "platform: tensorflow"), "'platform'",
-            "use 'pytorch' or 'onnxruntime'"),
+            "use 'pytorch', 'onnxruntime', 'xgboost' or 'lightgbm'"),
         Arguments.of(VALID.replace("platform: pytorch\n", ""), "'platform' is missing", "add 'platform:"),
         Arguments.of(VALID.replace("max_batch_size: 8", "max_batch_size: -1"), "'max_batch_size'", "whole number"),
         Arguments.of(VALID.replace("datatype: FP32, dims: [3]", "datatype: FLOAT, dims: [3]"),

@@ -8,6 +8,7 @@ import dev.gantry.runner.inference.DataType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,7 +73,39 @@ class ModelRepositoryTest {
     Path model = Files.createDirectories(repo.resolve("sk"));
     Files.writeString(model.resolve("MLmodel"), "flavors:\n  sklearn:\n    pickled_model: model.pkl\n");
     assertThatThrownBy(() -> new ModelRepository(repo, Optional.empty()).read("sk"))
-        .hasMessageContaining("MLmodel").hasMessageContaining("'flavors'")
-        .hasMessageContaining("mlflow.onnx");
+        .hasMessageContaining("MLmodel").hasMessageContaining("'flavors.sklearn'")
+        .hasMessageContaining("skl2onnx.to_onnx").hasMessageContaining("mlflow.onnx");
+  }
+
+  @Test
+  void anMlflowDirectoryWithAFrameworkGantryHasNoEngineForNamesIt() throws IOException {
+    Path model = Files.createDirectories(repo.resolve("tf"));
+    Files.writeString(model.resolve("MLmodel"), "flavors:\n  tensorflow:\n    saved_model_dir: tfmodel\n"
+        + "  python_function:\n    loader_module: mlflow.tensorflow\n");
+    assertThatThrownBy(() -> new ModelRepository(repo, Optional.empty()).read("tf"))
+        .hasMessageContaining("'flavors' has flavor(s) [tensorflow]").hasMessageContaining("onnx");
+  }
+
+  @Test
+  void anXgboostVersionFolderMayHoldItsModelAsJsonOrUbjson() throws IOException {
+    for (String file : List.of("model.json", "model.ubj")) {
+      Path model = Files.createDirectories(repo.resolve("xgb-" + file.substring(6)).resolve("1"));
+      Files.writeString(model.getParent().resolve("config.yaml"), "platform: xgboost\n");
+      Files.writeString(model.resolve(file), "{}");
+      ModelDefinition d = new ModelRepository(repo, Optional.empty()).read("xgb-" + file.substring(6));
+      assertThat(d.versions().get(1L)).isEqualTo(model.resolve(file));
+      assertThat(d.config().maxBatchSize()).isEqualTo(MlflowModel.DEFAULT_MAX_BATCH_SIZE);
+    }
+  }
+
+  @Test
+  void aTreeModelsConfigMayNotListTensors() throws IOException {
+    Path model = Files.createDirectories(repo.resolve("lgb").resolve("1"));
+    Files.writeString(model.getParent().resolve("config.yaml"),
+        "platform: lightgbm\ninputs:\n  - {name: input, datatype: FP32, dims: [4]}\n");
+    Files.writeString(model.resolve("model.lgb"), "tree\n");
+    assertThatThrownBy(() -> new ModelRepository(repo, Optional.empty()).read("lgb"))
+        .hasMessageContaining("config.yaml").hasMessageContaining("'inputs'")
+        .hasMessageContaining("platform 'lightgbm'").hasMessageContaining("remove it");
   }
 }
