@@ -40,11 +40,21 @@ final class TreeOutputs {
    * @param batches whether the model batches (dims then leave out the batch dimension)
    */
   TreeOutputs(TreeFacts facts, int width, DataType type, boolean batches) {
+    facts = fits(facts, width) ? facts : new TreeFacts(facts.features(), Objective.OTHER, List.of(), false);
     this.facts = facts;
     this.width = width;
     this.type = type;
     this.labels = labelValues(facts);
     this.specs = specs(facts, width, type, batches);
+  }
+
+  /** Whether the predictions have the width the objective implies; if not, they are shown as they are. */
+  private static boolean fits(TreeFacts facts, int width) {
+    return switch (facts.objective()) {
+      case BINARY -> width == 1;
+      case MULTICLASS -> width == facts.classLabels().size();
+      case OTHER -> true;
+    };
   }
 
   List<TensorSpec> specs() {
