@@ -14,6 +14,7 @@ import dev.gantry.runner.inference.ModelSignature;
 import dev.gantry.runner.inference.TensorSpec;
 import dev.gantry.runner.repository.ConfigException;
 import dev.gantry.runner.repository.DeviceSpec;
+import dev.gantry.runner.repository.MlflowModel;
 import dev.gantry.runner.repository.ModelConfig;
 import dev.gantry.runner.repository.Platform;
 import java.io.ByteArrayInputStream;
@@ -144,9 +145,30 @@ public final class ModelLoader implements EngineLoader {
       return new ModelSignature(config.inputs(), config.outputs(), config.maxBatchSize());
     }
     OnnxIntrospector.Described described = graph.get();
-    List<TensorSpec> inputs = resolve(config, file, "inputs", config.inputs(), described.inputs());
+    List<TensorSpec> inputs = withSignatureColumns(config, resolve(config, file, "inputs", config.inputs(),
+        described.inputs()));
     List<TensorSpec> outputs = resolve(config, file, "outputs", config.outputs(), described.outputs());
     return new ModelSignature(inputs, outputs, config.maxBatchSize());
+  }
+
+  /**
+   * A graph with one input of one row per example ({@code [N, k]}) whose MLflow signature names k columns takes them
+   * stacked in the signature's order, as MLflow's pyfunc orders a DataFrame by the signature before it calls the
+   * model: published as the input's {@code columns} parameter, which is how the sidecar orders named columns.
+   */
+  private static List<TensorSpec> withSignatureColumns(ModelConfig config, List<TensorSpec> inputs) {
+    List<String> columns = config.signatureColumns();
+    if (columns.isEmpty() || inputs.size() != 1 || config.maxBatchSize() == 0) {
+      return inputs;
+    }
+    TensorSpec in = inputs.get(0);
+    boolean oneRowPerExample = in.dims().length == 1 && (in.dims()[0] == -1 || in.dims()[0] == columns.size());
+    if (!oneRowPerExample || in.parameters().containsKey(MlflowModel.COLUMNS_PARAMETER)) {
+      return inputs;
+    }
+    Map<String, String> parameters = new java.util.LinkedHashMap<>(in.parameters());
+    parameters.put(MlflowModel.COLUMNS_PARAMETER, String.join(",", columns));
+    return List.of(new TensorSpec(in.name(), in.datatype(), new long[] {columns.size()}, parameters));
   }
 
   /** Config tensors checked against the graph, or the graph's own when the config lists none. */

@@ -28,7 +28,13 @@ import java.util.Map;
  * @param defaultMaxBatchSize the batch size used unless config.yaml sets one
  */
 public record MlflowModel(Platform platform, Path modelFile, List<TensorSpec> inputs, List<TensorSpec> outputs,
-    int defaultMaxBatchSize) {
+    int defaultMaxBatchSize, List<String> columns) {
+
+  /** A model whose tensors need no column order beyond what {@code inputs} says. */
+  public MlflowModel(Platform platform, Path modelFile, List<TensorSpec> inputs, List<TensorSpec> outputs,
+      int defaultMaxBatchSize) {
+    this(platform, modelFile, inputs, outputs, defaultMaxBatchSize, List.of());
+  }
 
   /** Parameter published on a 2-D input: its columns in order, comma-separated. */
   public static final String COLUMNS_PARAMETER = "columns";
@@ -58,7 +64,9 @@ public record MlflowModel(Platform platform, Path modelFile, List<TensorSpec> in
     if (flavors.has("onnx")) {
       String data = flavors.path("onnx").path("data").asText("model.onnx");
       Path model = existing(file, "flavors.onnx.data", dir.resolve(data));
-      return new MlflowModel(Platform.ONNXRUNTIME, model, List.of(), List.of(), DEFAULT_MAX_BATCH_SIZE);
+      // the graph describes its tensors; a column-based signature still says the order columns are stacked in
+      return new MlflowModel(Platform.ONNXRUNTIME, model, List.of(), List.of(), DEFAULT_MAX_BATCH_SIZE,
+          signatureColumns(file, root.path("signature").path("inputs")));
     }
     if (flavors.has("pytorch")) {
       String data = flavors.path("pytorch").path("model_data").asText("data");
@@ -97,6 +105,31 @@ public record MlflowModel(Platform platform, Path modelFile, List<TensorSpec> in
           DEFAULT_MAX_BATCH_SIZE);
     }
     throw UnrunnableFlavor.refusal(file, flavors);
+  }
+
+  /** The column names of a column-based signature's inputs, in order; empty for a tensor-based or no signature. */
+  private static List<String> signatureColumns(Path file, JsonNode node) {
+    if (node.isMissingNode() || node.isNull()) {
+      return List.of();
+    }
+    JsonNode list;
+    try {
+      list = node.isTextual() ? JSON.readTree(node.asText()) : node;
+    } catch (IOException e) {
+      throw new ConfigException(file, "signature.inputs", "is not valid JSON: " + e.getMessage(),
+          "restore the file MLflow wrote");
+    }
+    if (!list.isArray() || list.isEmpty() || "tensor".equals(list.get(0).path("type").asText())) {
+      return List.of();
+    }
+    List<String> names = new ArrayList<>();
+    for (JsonNode col : list) {
+      if (!col.hasNonNull("name")) {
+        return List.of();
+      }
+      names.add(col.path("name").asText());
+    }
+    return names;
   }
 
   private static Path existing(Path file, String key, Path model) {

@@ -20,6 +20,8 @@ import java.util.Optional;
  * @param device where the model runs
  * @param warmup warm-up before READY
  * @param versionPolicy which versions are served
+ * @param signatureColumns the columns of an MLflow column-based signature, in order, for a model whose file
+ *     describes its own tensors (ONNX): a single 2-D input takes them stacked in this order; empty otherwise
  */
 public record ModelConfig(
     String name,
@@ -32,7 +34,8 @@ public record ModelConfig(
     int instanceCount,
     DeviceSpec device,
     WarmupConfig warmup,
-    VersionPolicy versionPolicy) {
+    VersionPolicy versionPolicy,
+    List<String> signatureColumns) {
 
   public ModelConfig {
     requireNonNull(name, "name");
@@ -43,17 +46,24 @@ public record ModelConfig(
     requireNonNull(device, "device");
     requireNonNull(warmup, "warmup");
     requireNonNull(versionPolicy, "versionPolicy");
+    signatureColumns = List.copyOf(signatureColumns);
   }
 
   /** The same config on another device (the runner's {@code --device} override). */
   public ModelConfig withDevice(DeviceSpec newDevice) {
     return new ModelConfig(name, platform, maxBatchSize, inputs, outputs, dynamicBatching, maxQueueSize,
-        instanceCount, newDevice, warmup, versionPolicy);
+        instanceCount, newDevice, warmup, versionPolicy, signatureColumns);
   }
 
   /** The same config with other tensors (filled in from an MLflow signature). */
   public ModelConfig withTensors(List<TensorSpec> newInputs, List<TensorSpec> newOutputs, int newMaxBatchSize) {
     return new ModelConfig(name, platform, newMaxBatchSize, newInputs, newOutputs, dynamicBatching, maxQueueSize,
-        instanceCount, device, warmup, versionPolicy);
+        instanceCount, device, warmup, versionPolicy, signatureColumns);
+  }
+
+  /** The same config with the columns of an MLflow column-based signature. */
+  public ModelConfig withSignatureColumns(List<String> columns) {
+    return new ModelConfig(name, platform, maxBatchSize, inputs, outputs, dynamicBatching, maxQueueSize,
+        instanceCount, device, warmup, versionPolicy, columns);
   }
 }

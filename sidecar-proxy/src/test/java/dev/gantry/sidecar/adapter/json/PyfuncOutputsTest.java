@@ -46,7 +46,7 @@ class PyfuncOutputsTest {
 
   @BeforeAll
   static void start() {
-    runner = ModelRunner.start(RunnerOptions.forRepository(mlflowModels()));
+    runner = ModelRunner.start(RunnerOptions.forRepository(mlflowModels(), MODELS.toArray(String[]::new)));
     logreg = Sidecar.start(SidecarConfig.forRunner(runner.grpcPort(), "sklearn-logreg"));
     forest = Sidecar.start(SidecarConfig.forRunner(runner.grpcPort(), "sklearn-iris-forest"));
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> logreg.health().ready()
@@ -114,6 +114,31 @@ class PyfuncOutputsTest {
   @ValueSource(strings = {"sklearn-logreg", "sklearn-iris-forest"})
   void mlflowAnswersDataframeSplitAsPyfuncRecordsWithScikitLearnsValues(String model) {
     assertRecordsMatch(model, mlflow(model).postJson("/invocations", dataframeSplit(reference(model))));
+  }
+
+  /** MLflow orders a DataFrame's columns by the signature before the model sees them; so must Gantry. */
+  @ParameterizedTest
+  @ValueSource(strings = {"sklearn-logreg", "sklearn-iris-forest"})
+  void columnsSentInAnotherOrderAreStackedInTheSignaturesOrder(String model) {
+    JsonObject ref = reference(model);
+    JsonArray columns = ref.getJsonArray("columns");
+    int n = columns.size();
+    JsonArray reversedColumns = new JsonArray();
+    for (int c = n - 1; c >= 0; c--) {
+      reversedColumns.add(columns.getValue(c));
+    }
+    JsonArray reversedRows = new JsonArray();
+    for (Object row : ref.getJsonArray("inputs")) {
+      JsonArray r = (JsonArray) row;
+      JsonArray out = new JsonArray();
+      for (int c = n - 1; c >= 0; c--) {
+        out.add(r.getValue(c));
+      }
+      reversedRows.add(out);
+    }
+    String body = new JsonObject().put("dataframe_split", new JsonObject().put("columns", reversedColumns)
+        .put("data", reversedRows)).encode();
+    assertRecordsMatch(model, mlflow(model).postJson("/invocations", body));
   }
 
   @ParameterizedTest
