@@ -109,17 +109,8 @@ public record MlflowModel(Platform platform, Path modelFile, List<TensorSpec> in
 
   /** The column names of a column-based signature's inputs, in order; empty for a tensor-based or no signature. */
   private static List<String> signatureColumns(Path file, JsonNode node) {
-    if (node.isMissingNode() || node.isNull()) {
-      return List.of();
-    }
-    JsonNode list;
-    try {
-      list = node.isTextual() ? JSON.readTree(node.asText()) : node;
-    } catch (IOException e) {
-      throw new ConfigException(file, "signature.inputs", "is not valid JSON: " + e.getMessage(),
-          "restore the file MLflow wrote");
-    }
-    if (!list.isArray() || list.isEmpty() || "tensor".equals(list.get(0).path("type").asText())) {
+    JsonNode list = signatureList(file, "signature.inputs", node);
+    if (list.isEmpty() || "tensor".equals(list.get(0).path("type").asText())) {
       return List.of();
     }
     List<String> names = new ArrayList<>();
@@ -130,6 +121,23 @@ public record MlflowModel(Platform platform, Path modelFile, List<TensorSpec> in
       names.add(col.path("name").asText());
     }
     return names;
+  }
+
+  /**
+   * A signature's inputs or outputs as the JSON array MLflow writes (as a string inside the YAML); an empty array when
+   * the signature has none.
+   */
+  static JsonNode signatureList(Path file, String key, JsonNode node) {
+    if (node.isMissingNode() || node.isNull()) {
+      return JSON.createArrayNode();
+    }
+    JsonNode list;
+    try {
+      list = node.isTextual() ? JSON.readTree(node.asText()) : node;
+    } catch (IOException e) {
+      throw new ConfigException(file, key, "is not valid JSON: " + e.getMessage(), "restore the file MLflow wrote");
+    }
+    return list.isArray() ? list : JSON.createArrayNode();
   }
 
   private static Path existing(Path file, String key, Path model) {

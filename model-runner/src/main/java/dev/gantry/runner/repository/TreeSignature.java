@@ -1,10 +1,8 @@
 package dev.gantry.runner.repository;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gantry.runner.inference.DataType;
 import dev.gantry.runner.inference.TensorSpec;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,24 +17,13 @@ final class TreeSignature {
   /** Name of a tree model's input when the signature does not name it. */
   static final String INPUT = "input";
   private static final Set<String> NUMERIC_COLUMNS = Set.of("double", "float", "long", "integer", "boolean");
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private TreeSignature() {}
 
   /** The input tensor, or none when the MLmodel has no signature (the model file then gives the width). */
   static List<TensorSpec> inputs(Path file, JsonNode signature) {
-    JsonNode node = signature.path("inputs");
-    if (node.isMissingNode() || node.isNull()) {
-      return List.of();
-    }
-    JsonNode list;
-    try {
-      list = node.isTextual() ? JSON.readTree(node.asText()) : node;
-    } catch (IOException e) {
-      throw new ConfigException(file, "signature.inputs", "is not valid JSON: " + e.getMessage(),
-          "restore the file MLflow wrote");
-    }
-    if (!list.isArray() || list.isEmpty()) {
+    JsonNode list = MlflowModel.signatureList(file, "signature.inputs", signature.path("inputs"));
+    if (list.isEmpty()) {
       return List.of();
     }
     if ("tensor".equals(list.get(0).path("type").asText())) {
