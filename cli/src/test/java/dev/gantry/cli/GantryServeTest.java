@@ -154,4 +154,44 @@ class GantryServeTest {
       assertThat(tmp.resolve("cache/customer-churn-classifier/4/MLmodel")).isRegularFile();
     }
   }
+
+  @Test
+  void servesAModelRepositoryAnsweringAsEachModelsPyfunc(@TempDir Path tmp) throws Exception {
+    JsonNode expected = JSON.readTree(root().resolve("examples/mlflow-models/expected.json").toFile());
+    int port = freePort();
+    Served served = serve(tmp, Map.of(), "--model-repository", root().resolve("examples/mlflow-models").toString(),
+        "--default-model", "xgb-classifier", "-p", String.valueOf(port));
+    try {
+      // an XGBClassifier's pyfunc answers predict(): the labels
+      JsonNode xgb = expected.path("xgb-classifier");
+      ObjectNode split = JSON.createObjectNode();
+      split.set("columns", xgb.path("columns"));
+      split.set("data", xgb.path("rows"));
+      HttpResponse<String> labels = invocations(port, JSON.createObjectNode().set("dataframe_split", split)
+          .toString());
+      assertThat(labels.statusCode()).as(labels.body()).isEqualTo(200);
+      JsonNode predictions = JSON.readTree(labels.body()).path("predictions");
+      assertThat(predictions.size()).isEqualTo(xgb.path("label").size());
+      for (int i = 0; i < predictions.size(); i++) {
+        assertThat(predictions.get(i).asLong()).as("row " + i).isEqualTo(xgb.path("label").get(i).asLong());
+      }
+      // a LightGBM multiclass Booster's pyfunc answers Booster.predict: the probabilities (KServe v1 here)
+      JsonNode lgb = expected.path("lgb-multiclass");
+      HttpResponse<String> probabilities = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+              + "/v1/models/lgb-multiclass:predict")).header("content-type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode().set("instances", lgb.path("rows"))
+              .toString())).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(probabilities.statusCode()).as(probabilities.body()).isEqualTo(200);
+      JsonNode rows = JSON.readTree(probabilities.body()).path("predictions");
+      assertThat(rows.size()).isEqualTo(lgb.path("probabilities").size());
+      for (int i = 0; i < rows.size(); i++) {
+        for (int c = 0; c < 3; c++) {
+          assertThat(rows.get(i).get(c).asDouble()).isCloseTo(lgb.path("probabilities").get(i).get(c).asDouble(),
+              org.assertj.core.data.Offset.offset(1e-6));
+        }
+      }
+    } finally {
+      stopAndCheck(served, port);
+    }
+  }
 }

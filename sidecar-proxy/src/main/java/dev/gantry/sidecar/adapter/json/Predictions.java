@@ -13,8 +13,8 @@ public final class Predictions {
   /**
    * One output: a list with one entry per row. Several outputs: per {@code perRow}, either a list
    * of {output: value} objects (KServe v1) or one {output: rows} object (MLflow, like a DataFrame).
-   * A model that declares how pyfunc shows its outputs ({@link PyfuncOutputs}) is always answered
-   * with records, {output: value} per row, as MLflow's ONNX flavor turns its DataFrame into JSON.
+   * Outputs pyfunc omits are left out. A model with a ZipMap output ({@link PyfuncOutputs#asRecords}) is always
+   * answered with records, {output: value} per row, as MLflow's ONNX flavor turns its DataFrame into JSON.
    */
   public static JsonObject of(ModelInferResponse r, boolean perRow, PyfuncOutputs pyfunc) {
     List<String> names = new ArrayList<>();
@@ -26,10 +26,10 @@ public final class Predictions {
         columns.add(pyfunc.rows(name, JsonTensors.rows(JsonTensors.values(r, i), JsonTensors.shape(r.getOutputs(i)))));
       }
     }
-    if (names.size() == 1 && !pyfunc.declared()) {
+    if (names.size() == 1 && !pyfunc.asRecords()) {
       return new JsonObject().put("predictions", new JsonArray(columns.get(0)));
     }
-    if (!perRow && !pyfunc.declared()) {
+    if (!perRow && !pyfunc.asRecords()) {
       JsonObject byName = new JsonObject();
       for (int i = 0; i < names.size(); i++) {
         byName.put(names.get(i), new JsonArray(columns.get(i)));

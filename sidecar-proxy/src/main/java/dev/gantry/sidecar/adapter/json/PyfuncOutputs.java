@@ -78,9 +78,13 @@ public final class PyfuncOutputs {
         + "' " + what);
   }
 
-  /** Whether the model declares how pyfunc shows any output (its answers are then records). */
-  public boolean declared() {
-    return !shown.isEmpty();
+  /**
+   * Whether pyfunc answers this model with a DataFrame (one record per row): an ONNX model with a ZipMap output.
+   * A model whose outputs are only omitted (a tree model's pyfunc returns one array) is answered as usual with
+   * what remains.
+   */
+  public boolean asRecords() {
+    return shown.containsValue(ZIPMAP);
   }
 
   /** Whether the output is part of MLflow and KServe v1 answers. */
