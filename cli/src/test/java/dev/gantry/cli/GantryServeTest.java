@@ -114,7 +114,7 @@ class GantryServeTest {
     JsonNode expected = JSON.readTree(root().resolve("examples/expected.json").toFile());
     int port = freePort();
     Served served = serve(tmp, Map.of(), "-m", root().resolve("examples/models/churn-mlflow").toString(), "-p",
-        String.valueOf(port));
+        String.valueOf(port), "-h", "127.0.0.1");
     try {
       String printed = Files.readString(served.log());
       assertThat(printed).contains("http://127.0.0.1:" + port + "/invocations").contains("'churn-mlflow'");

@@ -50,4 +50,50 @@ class RunnerOptionsTest {
     assertThatThrownBy(() -> RunnerOptions.parse(new String[] {"--config", file.toString()}, Map.of()))
         .hasMessageContaining("'runner.grpc' is not a known setting").hasMessageContaining("grpc_port");
   }
+
+  @Test
+  void modelUrisComeFromFlagsAndTheFilesSourcesList() throws Exception {
+    RunnerOptions one = RunnerOptions.parse(new String[] {"--model-uri", "models:/customer-churn@champion",
+        "--watch", "30s", "--model-cache", "/var/cache/gantry"}, Map.of());
+    assertThat(one.sources()).hasSize(1);
+    assertThat(one.sources().get(0).name()).isEqualTo("customer-churn");
+    assertThat(one.sources().get(0).watch()).hasValue(java.time.Duration.ofSeconds(30));
+    assertThat(one.modelCache()).isEqualTo(Path.of("/var/cache/gantry"));
+    // a URI alone serves only that model; a repository named too serves both
+    assertThat(one.modelRepository()).isEmpty();
+    assertThat(RunnerOptions.parse(new String[] {"--model-uri", "/models/churn", "--model-name", "churn",
+        "--model-repository", "/repo"}, Map.of()).modelRepository()).hasValue(Path.of("/repo"));
+    assertThat(RunnerOptions.parse(new String[] {"--model-uri", "/models/churn/"}, Map.of()).sources().get(0).name())
+        .isEqualTo("churn");
+    Path file = dir.resolve("sources.yaml");
+    Files.writeString(file, "runner:\n  model_cache: /cache\n  sources:\n"
+        + "    - {name: champion, uri: \"models:/churn@champion\", watch: 1m}\n"
+        + "    - {uri: \"runs:/0a1b/model\"}\n"
+        + "    - {name: in-s3, uri: \"s3://bucket/models/churn\"}\n");
+    RunnerOptions fromFile = RunnerOptions.parse(new String[] {"--config", file.toString()}, Map.of());
+    assertThat(fromFile.sources()).extracting(s -> s.name()).containsExactly("champion", "model", "in-s3");
+    assertThat(fromFile.sources().get(0).watch()).hasValue(java.time.Duration.ofMinutes(1));
+    assertThat(fromFile.sources().get(1).uri()).isInstanceOf(dev.gantry.runner.source.ModelUri.Run.class);
+    assertThat(fromFile.modelCache()).isEqualTo(Path.of("/cache"));
+    assertThat(fromFile.modelRepository()).isEmpty();
+    assertThat(RunnerOptions.parse(new String[0], Map.of("XDG_CACHE_HOME", "/xdg")).modelCache())
+        .isEqualTo(Path.of("/xdg/gantry/models"));
+  }
+
+  @Test
+  void modelUriMistakesAreNamed() throws Exception {
+    assertThatThrownBy(() -> RunnerOptions.parse(new String[] {"--model-uri", "models:/m@champion", "--watch",
+        "soon"}, Map.of())).hasMessageContaining("--watch 'soon' is not a duration");
+    assertThatThrownBy(() -> RunnerOptions.parse(new String[] {"--watch", "30s"}, Map.of()))
+        .hasMessageContaining("apply to --model-uri");
+    assertThatThrownBy(() -> RunnerOptions.parse(new String[] {"--model-uri", "ftp://host/model"}, Map.of()))
+        .hasMessageContaining("the scheme ftp is not one Gantry reads");
+    Path file = dir.resolve("bad-sources.yaml");
+    Files.writeString(file, "runner:\n  sources:\n    - {name: a, uri: \"models:/a/1\", wacth: 1m}\n");
+    assertThatThrownBy(() -> RunnerOptions.parse(new String[] {"--config", file.toString()}, Map.of()))
+        .hasMessageContaining("'runner.sources[0]' has unknown key 'wacth'");
+    Files.writeString(file, "runner:\n  sources:\n    - {name: a}\n");
+    assertThatThrownBy(() -> RunnerOptions.parse(new String[] {"--config", file.toString()}, Map.of()))
+        .hasMessageContaining("'runner.sources[0]' has no 'uri'");
+  }
 }
