@@ -80,14 +80,10 @@ public final class ModelRunner implements AutoCloseable {
   public static ModelRunner start(RunnerOptions options, java.util.Map<String, String> env) {
     requireNonNull(options, "options");
     requireNonNull(env, "env");
-    Optional<ModelSources> sources = Optional.empty();
-    if (!options.sources().isEmpty()) {
-      ModelSources s = new ModelSources(options.sources(), MlflowRegistry.fromEnvironment(env),
-          Optional.of(new LazyS3(env)), new ModelCache(options.modelCache()));
-      // blocking, before anything listens: a URI that cannot be resolved leaves its model failed, not the runner
-      s.resolveAll();
-      sources = Optional.of(s);
-    }
+    Optional<ModelSources> sources = options.sources().isEmpty() ? Optional.empty()
+        : Optional.of(sources(options, env));
+    // blocking, before anything listens: a URI that cannot be resolved leaves its model failed, not the runner
+    sources.ifPresent(ModelSources::resolveAll);
     ModelRepository repository = new ModelRepository(options.modelRepository(), options.device(),
         sources.<SourcedModels>map(s -> s).orElse(SourcedModels.NONE));
     List<String> toLoad = options.models().isEmpty() ? repository.modelNames() : options.models();
@@ -127,7 +123,7 @@ public final class ModelRunner implements AutoCloseable {
           .requestHandler(grpc)
           .connectionHandler(connections::track);
       HttpServer metricsHttp = vertx.createHttpServer(new HttpServerOptions()
-              .setHost(options.host()).setPort(options.metricsPort()))
+              .setHost(options.metricsHost()).setPort(options.metricsPort()))
           .requestHandler(req -> {
             if (req.path().equals("/metrics")) {
               vertx.executeBlocking(registry::scrape, false).onComplete(ar -> {
@@ -155,6 +151,32 @@ public final class ModelRunner implements AutoCloseable {
       timers.shutdownNow();
       throw e;
     }
+  }
+
+  private static ModelSources sources(RunnerOptions options, java.util.Map<String, String> env) {
+    return new ModelSources(options.sources(), MlflowRegistry.fromEnvironment(env), Optional.of(new LazyS3(env)),
+        new ModelCache(options.modelCache()));
+  }
+
+  /**
+   * Resolves and downloads the model URIs into the cache, and nothing else (an init container's job, so that the
+   * pod's runner starts from a warm cache).
+   *
+   * @return a line per model that could not be fetched; empty when all were
+   */
+  public static List<String> fetchOnly(RunnerOptions options, java.util.Map<String, String> env) {
+    ModelSources s = sources(options, env);
+    s.resolveAll();
+    List<String> failed = new ArrayList<>();
+    for (String name : s.names()) {
+      try {
+        LOG.info("event=model_fetched model={} uri={} version={} dir={}", name, s.spec(name).uri().text(),
+            s.current(name).version(), s.current(name).dir());
+      } catch (RuntimeException e) {
+        failed.add(name + ": " + e.getMessage());
+      }
+    }
+    return failed;
   }
 
   /** The S3 client, made on first use only (an s3:// URI, or a registry version stored in S3), and kept. */

@@ -18,12 +18,20 @@ public final class RunnerMain {
     }
     // Nothing may be downloaded at run time: engines come from the classpath.
     System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+    boolean fetchOnly = Arrays.asList(args).contains("--fetch-only");
     RunnerOptions options;
     try {
-      options = RunnerOptions.parse(args, System.getenv());
+      options = RunnerOptions.parse(Arrays.stream(args).filter(a -> !a.equals("--fetch-only"))
+          .toArray(String[]::new), System.getenv());
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       System.exit(2);
+      return;
+    }
+    if (fetchOnly) {
+      java.util.List<String> failed = ModelRunner.fetchOnly(options, System.getenv());
+      failed.forEach(f -> System.err.println("not fetched: " + f));
+      System.exit(failed.isEmpty() ? 0 : 1);
       return;
     }
     ModelRunner runner;

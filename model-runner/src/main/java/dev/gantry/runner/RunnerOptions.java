@@ -29,10 +29,12 @@ import java.util.Optional;
  *     before the process exits anyway
  * @param sources models named by URI ({@code --model-uri}, {@code runner.sources})
  * @param modelCache where models fetched from URIs are kept
+ * @param metricsHost the address the metrics server binds to (in a pod: all addresses, so that Prometheus can
+ *     scrape it while gRPC stays on loopback)
  */
 public record RunnerOptions(Optional<Path> modelRepository, String host, int grpcPort, int metricsPort,
     List<String> models, Optional<DeviceSpec> device, int maxMessageBytes, int engineThreads, int shutdownGraceMs,
-    List<SourceSpec> sources, Path modelCache) {
+    List<SourceSpec> sources, Path modelCache, String metricsHost) {
 
   static final String USAGE = String.join("\n",
       "Usage: java -Dai.djl.offline=true -jar model-runner.jar [--config FILE] [options]",
@@ -50,12 +52,14 @@ public record RunnerOptions(Optional<Path> modelRepository, String host, int grp
       "  --host ADDR              bind address (env GANTRY_HOST, default 127.0.0.1)",
       "  --grpc-port N            Open Inference gRPC port (env GANTRY_GRPC_PORT, default 8001)",
       "  --metrics-port N         Prometheus /metrics port (env GANTRY_METRICS_PORT, default 8002)",
+      "  --metrics-host ADDR      bind address of /metrics (env GANTRY_METRICS_HOST, default --host's)",
       "  --models a,b             models to load at start (env GANTRY_MODELS, default all)",
       "  --device cpu|gpu|gpu:N   run every model there (env GANTRY_DEVICE, default: each config's)",
       "  --max-message-bytes N    largest gRPC message (env GANTRY_MAX_MESSAGE_BYTES, default 67108864)",
       "  --engine-threads N       threads per engine call (env GANTRY_ENGINE_THREADS, default 1; 0 = engine's own)",
       "  --shutdown-grace-ms N    on SIGTERM, time in-flight requests get to finish (env GANTRY_SHUTDOWN_GRACE_MS,",
       "                           default 20000)",
+      "  --fetch-only             resolve and download the model URIs into the cache, then exit (an init container)",
       "  --help                   this text");
 
   /** Default of {@code --shutdown-grace-ms}. */
@@ -69,24 +73,25 @@ public record RunnerOptions(Optional<Path> modelRepository, String host, int grp
     requireNonNull(modelRepository, "modelRepository");
     sources = List.copyOf(sources);
     requireNonNull(modelCache, "modelCache");
+    requireNonNull(metricsHost, "metricsHost");
   }
 
   /** Defaults for tests: ephemeral ports on loopback. */
   public static RunnerOptions forRepository(Path repository, String... models) {
     return new RunnerOptions(Optional.of(repository), "127.0.0.1", 0, 0, Arrays.asList(models), Optional.empty(),
-        64 << 20, 1, DEFAULT_SHUTDOWN_GRACE_MS, List.of(), defaultCache(Map.of()));
+        64 << 20, 1, DEFAULT_SHUTDOWN_GRACE_MS, List.of(), defaultCache(Map.of()), "127.0.0.1");
   }
 
   /** The same options serving these models by URI, kept in this cache. */
   public RunnerOptions withSources(List<SourceSpec> newSources, Path cache) {
     return new RunnerOptions(modelRepository, host, grpcPort, metricsPort, models, device, maxMessageBytes,
-        engineThreads, shutdownGraceMs, newSources, cache);
+        engineThreads, shutdownGraceMs, newSources, cache, metricsHost);
   }
 
   /** The same options without a model repository directory. */
   public RunnerOptions withoutRepository() {
     return new RunnerOptions(Optional.empty(), host, grpcPort, metricsPort, models, device, maxMessageBytes,
-        engineThreads, shutdownGraceMs, sources, modelCache);
+        engineThreads, shutdownGraceMs, sources, modelCache, metricsHost);
   }
 
   private static Path defaultCache(Map<String, String> env) {
@@ -116,6 +121,7 @@ public record RunnerOptions(Optional<Path> modelRepository, String host, int grp
     values.put("model-name", env.getOrDefault("GANTRY_MODEL_NAME", ""));
     values.put("watch", env.getOrDefault("GANTRY_MODEL_WATCH", ""));
     values.put("model-cache", env.getOrDefault("GANTRY_MODEL_CACHE", defaultCache(env).toString()));
+    values.put("metrics-host", env.getOrDefault("GANTRY_METRICS_HOST", ""));
     boolean repositoryGiven = env.containsKey("GANTRY_MODEL_REPOSITORY");
     List<SourceSpec> sources = new ArrayList<>();
     String configFile = env.get("GANTRY_CONFIG");
@@ -175,7 +181,8 @@ public record RunnerOptions(Optional<Path> modelRepository, String host, int grp
     return new RunnerOptions(repository, values.get("host"),
         port(values, "grpc-port"), port(values, "metrics-port"), models, device,
         positive(values, "max-message-bytes"), nonNegative(values, "engine-threads"),
-        nonNegative(values, "shutdown-grace-ms"), sources, Path.of(values.get("model-cache")));
+        nonNegative(values, "shutdown-grace-ms"), sources, Path.of(values.get("model-cache")),
+        values.get("metrics-host").isBlank() ? values.get("host") : values.get("metrics-host").trim());
   }
 
   /** A period such as {@code 30s}, {@code 500ms}, {@code 5m} or {@code 1h}; empty when blank. */

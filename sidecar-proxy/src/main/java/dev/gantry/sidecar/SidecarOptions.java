@@ -303,6 +303,12 @@ final class SidecarOptions {
     String from = source("--admin-token");
     if (token.isEmpty() && !adminTokenFile.isBlank()) {
       Path file = Path.of(adminTokenFile.trim());
+      if (!Files.exists(file)) {
+        // an optional Secret that is not there: no token, so the admin API listens on loopback only (the safe side)
+        org.slf4j.LoggerFactory.getLogger(SidecarOptions.class).warn("event=admin_token_file_missing file={}"
+            + " admin=loopback_only", file);
+        return Optional.empty();
+      }
       try {
         token = Files.readString(file).trim();
       } catch (IOException e) {

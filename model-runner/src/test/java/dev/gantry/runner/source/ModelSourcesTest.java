@@ -124,6 +124,21 @@ class ModelSourcesTest {
   }
 
   @Test
+  void fetchOnlyFillsTheCacheForTheRunnerThatStartsNext(@TempDir Path cache) {
+    RunnerOptions options = RunnerOptions.forRepository(TestModels.examples()).withoutRepository().withSources(
+        List.of(source("prod", "models:/" + REGISTERED + "/Production"),
+            source("missing", "models:/" + REGISTERED + "@nobody")), cache);
+    List<String> failed = ModelRunner.fetchOnly(options, env());
+    assertThat(failed).singleElement().asString().startsWith("missing: ").contains("alias nobody not found");
+    assertThat(cache.resolve(REGISTERED).resolve("2").resolve(ModelCache.COMPLETE)).isRegularFile();
+    int downloads = mlflow.fileDownloads();
+    try (ModelRunner runner = runner(cache, env(), source("prod", "models:/" + REGISTERED + "/Production"))) {
+      assertThat(runner.models().ready()).isTrue();
+    }
+    assertThat(mlflow.fileDownloads()).isEqualTo(downloads);
+  }
+
+  @Test
   void aCachedVersionIsNotDownloadedAgain(@TempDir Path cache) {
     try (ModelRunner runner = runner(cache, env(), source("prod", "models:/" + REGISTERED + "/Production"))) {
       assertThat(runner.models().ready()).isTrue();
