@@ -190,6 +190,9 @@ public final class Sidecar implements AutoCloseable {
     ModelCatalog catalog = new ModelCatalog(runner, Math.min(RunnerConnection.CONTROL_TIMEOUT_NANOS,
         TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs())));
     RunnerHealth health = new RunnerHealth(vertx, runner, catalog, config.healthIntervalMs());
+    io.micrometer.core.instrument.Gauge.builder("gantry.runner.ready", health, h -> h.ready() ? 1 : 0)
+        .description("1 while this sidecar's runner answers its health probe and serves its models, else 0")
+        .register(registry);
     ProxyMetrics metrics = new ProxyMetrics(registry, name -> health.models().contains(name), health::serves);
     // cluster state is loaded whole before anything is served; after that the request path reads only the snapshot
     StateStore store;

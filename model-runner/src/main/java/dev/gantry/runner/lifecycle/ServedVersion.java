@@ -90,6 +90,7 @@ public final class ServedVersion {
       DynamicBatcher[] holder = new DynamicBatcher[1];
       VersionMetrics metrics = runnerMetrics.version(config.name(), Long.toString(version),
           () -> holder[0] == null ? 0 : holder[0].queueDepth(), loadTime.plus(warmupTime));
+      runnerMetrics.queueCapacity(config.name(), Long.toString(version), policy.maxQueueSize());
       // last: once its workers run, nothing above may fail and leave them behind
       holder[0] = new DynamicBatcher(label, policy, executors, timers, metrics);
       return new ServedVersion(config.name(), version, config, loaded, instances, holder[0], metrics, loadTime,

@@ -28,6 +28,7 @@ public final class RunnerMetrics implements AutoCloseable {
   private final JvmGcMetrics gc = new JvmGcMetrics();
   private final Map<String, AtomicReference<IntSupplier>> queueDepths = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> loadNanos = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> queueCapacities = new ConcurrentHashMap<>();
 
   public RunnerMetrics(MeterRegistry registry) {
     this.registry = requireNonNull(registry, "registry");
@@ -73,6 +74,22 @@ public final class RunnerMetrics implements AutoCloseable {
       return nanos;
     });
     return new VersionMetrics(registry, model, version, depth, queueDepth, load, loadTime);
+  }
+
+  /**
+   * The most requests a model version's queue holds before it refuses more ({@code max_queue_size}): with
+   * {@code gantry_runner_queue_depth}, how near full the queue is.
+   */
+  public void queueCapacity(String model, String version, int capacity) {
+    queueCapacities.computeIfAbsent(model + "\u0000" + version, k -> {
+      AtomicLong value = new AtomicLong();
+      Gauge.builder(PREFIX + "queue.capacity", value, AtomicLong::get)
+          .description("Most requests the batcher queue holds before refusing more (max_queue_size)")
+          .tags("model", model, "version", version)
+          .strongReference(true)
+          .register(registry);
+      return value;
+    }).set(capacity);
   }
 
   @Override

@@ -6,20 +6,17 @@ import static org.awaitility.Awaitility.await;
 import dev.gantry.runner.ModelRunner;
 import dev.gantry.runner.RunnerOptions;
 import dev.gantry.sidecar.Http;
-import dev.gantry.sidecar.JavaProcess;
+import dev.gantry.sidecar.PrometheusServer;
 import dev.gantry.sidecar.Load;
 import dev.gantry.sidecar.Sidecar;
 import dev.gantry.sidecar.SidecarConfig;
 import dev.gantry.sidecar.Stack;
 import dev.gantry.sidecar.routing.Specs;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,32 +27,21 @@ import org.junit.jupiter.api.io.TempDir;
  * has a value and steps pass; once Prometheus is stopped, every interval is inconclusive and nothing is promoted.
  */
 class RolloutPrometheusTest {
-  static final Path PROMETHEUS = Path.of("/usr/bin/prometheus");
 
   @TempDir
   Path dir;
 
   @Test
   void promqlChecksReadFromARealPrometheusAndAnOutageIsInconclusiveNotAPass() throws Exception {
-    Assumptions.assumeTrue(Files.isExecutable(PROMETHEUS), "Debian's prometheus package is not installed (.ci/run"
-        + " installs it)");
     try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(Stack.examples()));
         Sidecar sidecar = Sidecar.start(SidecarConfig.forRunner(runner.grpcPort(), null)
             .withAdmin(Optional.empty(), List.of()))) {
       await().until(() -> sidecar.health().ready());
-      int promPort = JavaProcess.freePort();
-      Files.writeString(dir.resolve("prometheus.yml"), """
-          global: {scrape_interval: 1s, evaluation_interval: 1s}
-          scrape_configs:
-            - job_name: gantry-sidecar
-              static_configs: [{targets: ['127.0.0.1:%d']}]
-          """.formatted(sidecar.port()));
-      Process prometheus = new ProcessBuilder(PROMETHEUS.toString(), "--config.file=" + dir.resolve("prometheus.yml"),
-          "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + promPort)
-          .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
-      try {
-        Http prom = new Http(promPort);
-        await().atMost(Duration.ofSeconds(30)).until(() -> prom.tryGet("/-/ready").status() == 200);
+      try (PrometheusServer prometheus = PrometheusServer.start(dir, """
+          - job_name: gantry-sidecar
+            static_configs: [{targets: ['127.0.0.1:%d']}]
+          """.formatted(sidecar.port()))) {
+        int promPort = prometheus.port();
         Http admin = new Http(sidecar.adminPort());
         assertThat(admin.request("PUT", "/admin/v1/endpoints/promchurn", "application/json",
             Specs.churn(100, 0).replace("\"churn\"", "\"promchurn\"")).status()).isEqualTo(201);
@@ -88,8 +74,7 @@ class RolloutPrometheusTest {
           JsonObject check = passed.getJsonArray("checks").getJsonObject(0);
           assertThat(check.getString("name")).isEqualTo("canary-error-ratio");
           assertThat(check.getDouble("value")).isEqualTo(0.0);
-          prometheus.destroy();
-          assertThat(prometheus.waitFor(20, TimeUnit.SECONDS)).isTrue();
+          assertThat(prometheus.stop()).isTrue();
           long stoppedAt = System.currentTimeMillis();
           // the step's pause runs out, but without Prometheus nothing can pass: inconclusive, and no promotion
           await().atMost(Duration.ofSeconds(30)).until(() -> System.currentTimeMillis() > stoppedAt + 10_000
@@ -103,8 +88,6 @@ class RolloutPrometheusTest {
           assertThat(last.getValue("value")).isNull();
           assertThat(last.getString("threshold")).contains("Prometheus did not answer");
         }
-      } finally {
-        prometheus.destroyForcibly();
       }
     }
   }
