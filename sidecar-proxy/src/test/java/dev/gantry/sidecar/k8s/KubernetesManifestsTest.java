@@ -296,6 +296,17 @@ class KubernetesManifestsTest {
       assertThat(rule.getResources()).isSubsetOf("virtualservices", "destinationrules");
       assertThat(rule.getVerbs()).doesNotContain("*", "create", "delete", "deletecollection");
     }
+    // the cluster and admin ports are open only to the namespace; the data port and /metrics to all
+    io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy policy =
+        one(objects, io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class, "gantry");
+    for (var rule : policy.getSpec().getIngress()) {
+      List<Integer> ports = rule.getPorts().stream().map(p -> p.getPort().getIntVal()).toList();
+      if (ports.contains(5701) || ports.contains(8081)) {
+        assertThat(rule.getFrom()).isNotEmpty().allMatch(f -> f.getPodSelector() != null
+            && f.getNamespaceSelector() == null && f.getIpBlock() == null);
+        assertThat(ports).doesNotContain(8080);
+      }
+    }
     Optional<HasMetadata> clusterWide = objects.stream().filter(o -> o.getKind().startsWith("Cluster")).findAny();
     assertThat(clusterWide).isEmpty();
   }
