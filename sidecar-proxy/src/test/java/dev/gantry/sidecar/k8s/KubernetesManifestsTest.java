@@ -60,10 +60,14 @@ class KubernetesManifestsTest {
   }
 
   static List<HasMetadata> render(String overlay) throws Exception {
+    return renderDir(root().resolve("k8s/overlays").resolve(overlay));
+  }
+
+  /** What {@code kubectl kustomize dir} renders, as typed objects. */
+  static List<HasMetadata> renderDir(Path dir) throws Exception {
     Process kubectl;
     try {
-      kubectl = new ProcessBuilder("kubectl", "kustomize", root().resolve("k8s/overlays").resolve(overlay).toString())
-          .redirectErrorStream(true).start();
+      kubectl = new ProcessBuilder("kubectl", "kustomize", dir.toString()).redirectErrorStream(true).start();
     } catch (IOException e) {
       Assumptions.abort("kubectl is not installed (install the Kubernetes client, e.g. Debian's kubernetes-client or"
           + " https://kubernetes.io/docs/tasks/tools/): " + e.getMessage());
