@@ -349,6 +349,11 @@ public final class Sidecar implements AutoCloseable {
         c.closeHandler(v -> connections.remove(c));
       });
       server.requestHandler(req -> {
+        if (context.health().draining() && req.version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+          // shutting down: an HTTP/1.1 connection is closed after this answer, so that its client reconnects
+          // elsewhere instead of finding it closed under a request it has just sent
+          req.response().putHeader(io.vertx.core.http.HttpHeaders.CONNECTION, "close");
+        }
         String type = req.getHeader("content-type");
         if (type != null && type.startsWith("application/grpc")) {
           grpcFront.handle(req);
@@ -423,10 +428,14 @@ public final class Sidecar implements AutoCloseable {
     return path;
   }
 
+  /** Longest time HTTP/1.1 connections are closed by their answers before the servers stop (a quarter of the grace). */
+  static final long MAX_CLOSE_DELAY_MS = 3000;
+
   /**
-   * Drains for shutdown: readiness turns false at once; the servers stop taking connections and
-   * tell their clients to go (HTTP/2 GOAWAY; HTTP/1.1 {@code Connection: close}); requests in
-   * flight finish until {@code graceMs} has passed. Returns when they have, or the grace is over.
+   * Drains for shutdown: readiness turns false at once and HTTP/2 clients hear GOAWAY; for a quarter of the grace
+   * (at most {@value #MAX_CLOSE_DELAY_MS} ms) requests are still served and HTTP/1.1 answers carry
+   * {@code Connection: close}; then the servers stop taking connections and requests in flight finish until
+   * {@code graceMs} has passed. Returns when they have, or the grace is over.
    */
   public void drain(long graceMs) {
     health.drain();
@@ -442,9 +451,15 @@ public final class Sidecar implements AutoCloseable {
       }
     }
     long start = System.nanoTime();
+    // HTTP/1.1 has no GOAWAY: for a while every answer says Connection: close and the server keeps serving, so that
+    // busy keep-alive connections are closed by their answers, each between requests, before the server stops and
+    // closes the ones still open (only those idle all along could meet a request on its way)
+    long closeDelay = Math.min(MAX_CLOSE_DELAY_MS, graceMs / 4);
+    java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(closeDelay));
+    long left = Math.max(0, graceMs - closeDelay);
     try {
-      Future.all(servers.stream().map(s -> s.shutdown(graceMs, TimeUnit.MILLISECONDS)).toList())
-          .await(graceMs + 1000, TimeUnit.MILLISECONDS);
+      Future.all(servers.stream().map(s -> s.shutdown(left, TimeUnit.MILLISECONDS)).toList())
+          .await(left + 1000, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       LOG.warn("event=sidecar_drain_incomplete reason=\"{}\"", e.getMessage());
     }

@@ -91,6 +91,11 @@ public final class Load implements AutoCloseable {
     return out;
   }
 
+  /** Requests answered (or failed) so far. */
+  public long answered() {
+    return answered.sum();
+  }
+
   /** Answers with this variant and status. */
   public long count(String variant, int status) {
     LongAdder a = answers.get(variant + ":" + status);

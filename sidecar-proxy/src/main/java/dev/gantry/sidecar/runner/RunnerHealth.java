@@ -103,6 +103,11 @@ public final class RunnerHealth {
     set(false, "the sidecar is shutting down");
   }
 
+  /** Whether the sidecar is shutting down ({@link #drain}). */
+  public boolean draining() {
+    return draining;
+  }
+
   private synchronized void set(boolean nowReady, String why) {
     if (draining && nowReady) {
       return;
