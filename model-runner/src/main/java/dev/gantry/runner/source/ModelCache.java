@@ -85,6 +85,12 @@ public final class ModelCache {
       download.into(temp);
       check.verify(temp);
       Files.writeString(temp.resolve(COMPLETE), name + " " + version + "\n");
+      Optional<Path> meanwhile = cached(name, version);
+      if (meanwhile.isPresent()) {
+        // another process sharing the cache (an init container, a second runner) finished first: keep its copy
+        delete(temp);
+        return meanwhile.get();
+      }
       if (Files.exists(target)) {
         // an entry without its marker: a download cut short before; the complete one replaces it
         delete(target);
@@ -93,6 +99,14 @@ public final class ModelCache {
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(temp, target);
+      } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+        // the other process won the race between the check above and the move
+        Optional<Path> theirs = cached(name, version);
+        if (theirs.isEmpty()) {
+          throw e;
+        }
+        delete(temp);
+        return theirs.get();
       }
       return target;
     } catch (IOException | RuntimeException e) {

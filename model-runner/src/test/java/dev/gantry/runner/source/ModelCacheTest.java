@@ -81,4 +81,20 @@ class ModelCacheTest {
     assertThat(cache.dir("..", 1).normalize().startsWith(root)).isTrue();
     assertThat(cache.dir("Ads Model 1", 4).getParent().getFileName().toString()).isEqualTo("Ads_Model_1");
   }
+
+  @Test
+  void aDownloadFinishedMeanwhileByAnotherProcessIsKeptAndTheSecondCopyDropped() throws IOException {
+    ModelCache cache = new ModelCache(root);
+    ModelCache other = new ModelCache(root);
+    Path dir = cache.fetch("m", 3, into -> {
+      // while this download runs, another process sharing the cache completes the same version
+      other.fetch("m", 3, theirs -> Files.writeString(theirs.resolve("MLmodel"), "theirs\n"), d -> { });
+      Files.writeString(into.resolve("MLmodel"), "ours\n");
+    }, d -> { });
+    assertThat(dir).isEqualTo(root.resolve("m").resolve("3"));
+    assertThat(dir.resolve("MLmodel")).hasContent("theirs");
+    try (var left = Files.list(root.resolve("m"))) {
+      assertThat(left.map(p -> p.getFileName().toString()).toList()).containsExactly("3");
+    }
+  }
 }

@@ -29,33 +29,10 @@ class ExperimentProcessTest {
   @Test
   void countsFromEverySidecarAddUpExactlyAndOutliveAKilledMember() throws Exception {
     int runnerPort = JavaProcess.freePort();
-    String cluster = "experiment-test-" + UUID.randomUUID();
-    List<Integer> clusterPorts = List.of(JavaProcess.freePort(), JavaProcess.freePort(), JavaProcess.freePort());
-    String members = String.join(",", clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList());
     List<Member> sidecars = new ArrayList<>();
     try (JavaProcess runner = JavaProcess.runner(runnerPort)) {
-      for (int port : clusterPorts) {
-        int data = JavaProcess.freePort();
-        int admin = JavaProcess.freePort();
-        sidecars.add(new Member(JavaProcess.start("dev.gantry.sidecar.SidecarMain", "event=sidecar_started",
-            "--host", "127.0.0.1", "--port", Integer.toString(data), "--runner-port", Integer.toString(runnerPort),
-            "--admin-host", "127.0.0.1", "--admin-port", Integer.toString(admin), "--admin-token", TOKEN,
-            "--cluster-name", cluster, "--cluster-port", Integer.toString(port), "--cluster-members", members),
-            new Http(data), new Http(admin)));
-      }
-      for (Member m : sidecars) {
-        await().atMost(Duration.ofSeconds(60)).until(() -> m.data().get("/readyz").status() == 200);
-      }
+      startExperiment(runnerPort, 3, sidecars);
       Http admin = sidecars.get(0).admin();
-      assertThat(admin.request("PUT", "/admin/v1/endpoints/churn", "application/json", Specs.churn(50, 50), AUTH)
-          .status()).isEqualTo(201);
-      assertThat(admin.request("PUT", "/admin/v1/experiments/churn", "application/yaml",
-          "control: stable\ngoal: reward\n", AUTH).status()).isEqualTo(201);
-      // every sidecar has the endpoint and the experiment before the clients start (the model itself, called by
-      // its own name, is no exposure)
-      await().atMost(Duration.ofSeconds(20)).until(() -> sidecars.stream().allMatch(m -> m.admin().request("GET",
-          "/admin/v1/experiments/churn", null, null, AUTH).status() == 200 && m.data().post(
-          "/v2/models/customer-churn/versions/1/infer", "application/json", Specs.disputedRow()).status() == 200));
 
       Map<String, Long> exposures = new HashMap<>();
       Map<String, Double> rewardSums = new HashMap<>();
@@ -88,6 +65,76 @@ class ExperimentProcessTest {
         m.process().close();
       }
     }
+  }
+
+  /**
+   * A sidecar told to stop (SIGTERM, as Kubernetes stops a pod) right after its last request flushes its counts and
+   * leaves the Hazelcast cluster before it exits: the other member's results hold every request it served.
+   */
+  @Test
+  void aSidecarStoppedWithSigtermLosesNoCountsAsItLeaves() throws Exception {
+    int runnerPort = JavaProcess.freePort();
+    List<Member> sidecars = new ArrayList<>();
+    try (JavaProcess runner = JavaProcess.runner(runnerPort)) {
+      startExperiment(runnerPort, 2, sidecars);
+      Map<String, Long> exposures = new HashMap<>();
+      Member leaving = sidecars.get(1);
+      for (int i = 0; i < 200; i++) {
+        Http.Reply r = leaving.data().post("/v2/models/churn/infer", "application/json", Specs.disputedRow(),
+            "x-user-id", "u" + i);
+        assertThat(r.status()).isEqualTo(200);
+        exposures.merge(r.header("x-gantry-variant"), 1L, Long::sum);
+      }
+      assertThat(leaving.process().terminate()).isTrue();
+      assertThat(leaving.process().log()).anyMatch(l -> l.contains("event=sidecar_drained"));
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        Http.Reply reply = sidecars.get(0).admin().request("GET", "/admin/v1/experiments/churn/results", null, null,
+            AUTH);
+        assertThat(reply.status()).as(reply.body()).isEqualTo(200);
+        for (Object o : reply.json().getJsonArray("variants")) {
+          JsonObject v = (JsonObject) o;
+          assertThat(v.getLong("exposures")).as(v.getString("name"))
+              .isEqualTo(exposures.getOrDefault(v.getString("name"), 0L));
+        }
+      });
+    } finally {
+      for (Member m : sidecars) {
+        m.process().close();
+      }
+    }
+  }
+
+  /** Starts {@code count} sidecars sharing one cluster, with the churn endpoint and an experiment on it. */
+  private static void startExperiment(int runnerPort, int count, List<Member> sidecars) throws Exception {
+    String cluster = "experiment-test-" + UUID.randomUUID();
+    List<Integer> clusterPorts = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      clusterPorts.add(JavaProcess.freePort());
+    }
+    String members = String.join(",", clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList());
+    for (int port : clusterPorts) {
+      int data = JavaProcess.freePort();
+      int admin = JavaProcess.freePort();
+      sidecars.add(new Member(JavaProcess.start("dev.gantry.sidecar.SidecarMain", "event=sidecar_started",
+          "--host", "127.0.0.1", "--port", Integer.toString(data), "--runner-port", Integer.toString(runnerPort),
+          "--admin-host", "127.0.0.1", "--admin-port", Integer.toString(admin), "--admin-token", TOKEN,
+          "--cluster-name", cluster, "--cluster-port", Integer.toString(port), "--cluster-members", members,
+          "--shutdown-grace-ms", "5000"),
+          new Http(data), new Http(admin)));
+    }
+    for (Member m : sidecars) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> m.data().get("/readyz").status() == 200);
+    }
+    Http admin = sidecars.get(0).admin();
+    assertThat(admin.request("PUT", "/admin/v1/endpoints/churn", "application/json", Specs.churn(50, 50), AUTH)
+        .status()).isEqualTo(201);
+    assertThat(admin.request("PUT", "/admin/v1/experiments/churn", "application/yaml",
+        "control: stable\ngoal: reward\n", AUTH).status()).isEqualTo(201);
+    // every sidecar has the endpoint and the experiment before the clients start (the model itself, called by
+    // its own name, is no exposure)
+    await().atMost(Duration.ofSeconds(20)).until(() -> sidecars.stream().allMatch(m -> m.admin().request("GET",
+        "/admin/v1/experiments/churn", null, null, AUTH).status() == 200 && m.data().post(
+        "/v2/models/customer-churn/versions/1/infer", "application/json", Specs.disputedRow()).status() == 200));
   }
 
   /** Results equal what clients saw and sent: exposures and successes by variant, rewards. */
