@@ -54,6 +54,20 @@ public final class JavaProcess implements AutoCloseable {
     return start("dev.gantry.runner.RunnerMain", "event=runner_started", args.toArray(String[]::new));
   }
 
+  /**
+   * A sidecar process that is a member of {@code cluster} (its Hazelcast member on {@code clusterPort}, the others at
+   * {@code members}), on loopback data and admin ports, with the admin token; {@code extra} flags last.
+   */
+  public static JavaProcess clusterSidecar(int data, int admin, int runnerPort, String token, String cluster,
+      int clusterPort, String members, String... extra) throws Exception {
+    List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", Integer.toString(data),
+        "--runner-port", Integer.toString(runnerPort), "--admin-host", "127.0.0.1", "--admin-port",
+        Integer.toString(admin), "--admin-token", token, "--cluster-name", cluster, "--cluster-port",
+        Integer.toString(clusterPort), "--cluster-members", members));
+    args.addAll(List.of(extra));
+    return start("dev.gantry.sidecar.SidecarMain", "event=sidecar_started", args.toArray(String[]::new));
+  }
+
   public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();

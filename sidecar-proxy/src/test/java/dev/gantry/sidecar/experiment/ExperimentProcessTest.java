@@ -115,10 +115,7 @@ class ExperimentProcessTest {
     for (int port : clusterPorts) {
       int data = JavaProcess.freePort();
       int admin = JavaProcess.freePort();
-      sidecars.add(new Member(JavaProcess.start("dev.gantry.sidecar.SidecarMain", "event=sidecar_started",
-          "--host", "127.0.0.1", "--port", Integer.toString(data), "--runner-port", Integer.toString(runnerPort),
-          "--admin-host", "127.0.0.1", "--admin-port", Integer.toString(admin), "--admin-token", TOKEN,
-          "--cluster-name", cluster, "--cluster-port", Integer.toString(port), "--cluster-members", members,
+      sidecars.add(new Member(JavaProcess.clusterSidecar(data, admin, runnerPort, TOKEN, cluster, port, members,
           "--shutdown-grace-ms", "5000"),
           new Http(data), new Http(admin)));
     }

@@ -49,11 +49,8 @@ class RolloutProcessTest {
     for (int port : clusterPorts) {
       int data = JavaProcess.freePort();
       int admin = JavaProcess.freePort();
-      sidecars.add(new Member(JavaProcess.start("dev.gantry.sidecar.SidecarMain", "event=sidecar_started",
-          "--host", "127.0.0.1", "--port", Integer.toString(data), "--runner-port", Integer.toString(runnerPort),
-          "--admin-host", "127.0.0.1", "--admin-port", Integer.toString(admin), "--admin-token", TOKEN,
-          "--event-loops", "1", "--cluster-name", cluster, "--cluster-port", Integer.toString(port),
-          "--cluster-members", members), port, new Http(data), new Http(admin), data));
+      sidecars.add(new Member(JavaProcess.clusterSidecar(data, admin, runnerPort, TOKEN, cluster, port, members,
+          "--event-loops", "1"), port, new Http(data), new Http(admin), data));
     }
     for (Member m : sidecars) {
       await().atMost(Duration.ofSeconds(60)).until(() -> m.data().get("/readyz").status() == 200);
