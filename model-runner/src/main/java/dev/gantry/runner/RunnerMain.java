@@ -13,7 +13,7 @@ public final class RunnerMain {
 
   public static void main(String[] args) throws InterruptedException {
     if (Arrays.asList(args).contains("--help")) {
-      System.out.println(RunnerOptions.USAGE);
+      System.out.print(RunnerOptions.usage());
       return;
     }
     // Nothing may be downloaded at run time: engines come from the classpath.

@@ -160,6 +160,24 @@ class KubernetesManifestsTest {
     assertThat(all(objects, ConfigMap.class)).extracting(c -> c.getMetadata().getName()).contains(mounted);
   }
 
+  /** The ConfigMap's gantry.yaml is a configuration both processes accept, as the pod's containers read it. */
+  @ParameterizedTest
+  @ValueSource(strings = {"dev", "prod", "gpu"})
+  void bothProcessesAcceptTheConfigMapsFile(String overlay, @org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    ConfigMap config = all(render(overlay), ConfigMap.class).stream()
+        .filter(c -> c.getMetadata().getName().startsWith("gantry-config")).findFirst().orElseThrow();
+    Path file = dir.resolve("gantry.yaml");
+    Files.writeString(file, config.getData().get("gantry.yaml"));
+    RunnerOptions runner = RunnerOptions.parse(new String[] {"--config", file.toString()}, Map.of());
+    assertThat(runner.host()).isEqualTo("127.0.0.1");
+    assertThat(runner.metricsHost()).isEqualTo("0.0.0.0");
+    assertThat(runner.modelRepository()).hasValue(Path.of("/models"));
+    SidecarConfig sidecar = SidecarConfig.parse(new String[] {"--config", file.toString()}, Map.of());
+    assertThat(sidecar.port()).isEqualTo(8080);
+    assertThat(sidecar.runnerPort()).isEqualTo(runner.grpcPort());
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"dev", "prod", "gpu"})
   void theRunnerCannotBeReachedFromOutsideThePod(String overlay) throws Exception {
