@@ -21,7 +21,9 @@ COPY sidecar-proxy/src sidecar-proxy/src
 RUN ./mvnw -B -q -DskipTests -pl model-runner,sidecar-proxy -am package
 
 FROM eclipse-temurin:17-jre AS base
-RUN groupadd --gid 10001 gantry && useradd --uid 10001 --gid 10001 --home-dir /opt/gantry --no-create-home \
+# libgomp1: OpenMP, which XGBoost's and LightGBM's native libraries link against (PyTorch brings its own)
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/* \
+    && groupadd --gid 10001 gantry && useradd --uid 10001 --gid 10001 --home-dir /opt/gantry --no-create-home \
       --shell /usr/sbin/nologin gantry
 WORKDIR /opt/gantry
 # container-aware heap (a share of the cgroup memory limit), and a process that dies rather than limps on after an
