@@ -148,7 +148,20 @@ public final class ModelLoader implements EngineLoader {
     List<TensorSpec> inputs = withSignatureColumns(config, resolve(config, file, "inputs", config.inputs(),
         described.inputs()));
     List<TensorSpec> outputs = resolve(config, file, "outputs", config.outputs(), described.outputs());
+    if (config.pyfuncDataFrame()) {
+      outputs = outputs.stream().map(ModelLoader::asDataFrameColumn).toList();
+    }
     return new ModelSignature(inputs, outputs, config.maxBatchSize());
+  }
+
+  /** An MLflow ONNX model's output, as its pyfunc shows it: a DataFrame column (a ZipMap keeps its own form). */
+  private static TensorSpec asDataFrameColumn(TensorSpec out) {
+    if (out.parameters().containsKey(MlflowModel.PYFUNC_PARAMETER)) {
+      return out;
+    }
+    Map<String, String> parameters = new java.util.LinkedHashMap<>(out.parameters());
+    parameters.put(MlflowModel.PYFUNC_PARAMETER, MlflowModel.PYFUNC_COLUMN);
+    return new TensorSpec(out.name(), out.datatype(), out.dims(), parameters);
   }
 
   /**

@@ -47,6 +47,8 @@ public record MlflowModel(Platform platform, Path modelFile, List<TensorSpec> in
   public static final String PYFUNC_PARAMETER = "pyfunc";
   /** {@link #PYFUNC_PARAMETER} value: not part of MLflow and KServe v1 answers (v2 and gRPC still carry it). */
   public static final String PYFUNC_OMIT = "omit";
+  /** {@link #PYFUNC_PARAMETER} value: a column of the DataFrame an MLflow ONNX model's pyfunc answers with. */
+  public static final String PYFUNC_COLUMN = "column";
   static final int DEFAULT_MAX_BATCH_SIZE = 64;
 
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -22,6 +22,8 @@ import java.util.Optional;
  * @param versionPolicy which versions are served
  * @param signatureColumns the columns of an MLflow column-based signature, in order, for a model whose file
  *     describes its own tensors (ONNX): a single 2-D input takes them stacked in this order; empty otherwise
+ * @param pyfuncDataFrame an MLflow ONNX model: MLflow's pyfunc answers a DataFrame with a DataFrame, one column per
+ *     output (published as the outputs' {@code pyfunc: column} parameter)
  */
 public record ModelConfig(
     String name,
@@ -35,7 +37,8 @@ public record ModelConfig(
     DeviceSpec device,
     WarmupConfig warmup,
     VersionPolicy versionPolicy,
-    List<String> signatureColumns) {
+    List<String> signatureColumns,
+    boolean pyfuncDataFrame) {
 
   public ModelConfig {
     requireNonNull(name, "name");
@@ -52,18 +55,24 @@ public record ModelConfig(
   /** The same config on another device (the runner's {@code --device} override). */
   public ModelConfig withDevice(DeviceSpec newDevice) {
     return new ModelConfig(name, platform, maxBatchSize, inputs, outputs, dynamicBatching, maxQueueSize,
-        instanceCount, newDevice, warmup, versionPolicy, signatureColumns);
+        instanceCount, newDevice, warmup, versionPolicy, signatureColumns, pyfuncDataFrame);
   }
 
   /** The same config with other tensors (filled in from an MLflow signature). */
   public ModelConfig withTensors(List<TensorSpec> newInputs, List<TensorSpec> newOutputs, int newMaxBatchSize) {
     return new ModelConfig(name, platform, newMaxBatchSize, newInputs, newOutputs, dynamicBatching, maxQueueSize,
-        instanceCount, device, warmup, versionPolicy, signatureColumns);
+        instanceCount, device, warmup, versionPolicy, signatureColumns, pyfuncDataFrame);
   }
 
   /** The same config with the columns of an MLflow column-based signature. */
   public ModelConfig withSignatureColumns(List<String> columns) {
     return new ModelConfig(name, platform, maxBatchSize, inputs, outputs, dynamicBatching, maxQueueSize,
-        instanceCount, device, warmup, versionPolicy, columns);
+        instanceCount, device, warmup, versionPolicy, columns, pyfuncDataFrame);
+  }
+
+  /** The same config, marked (or not) as an MLflow model whose pyfunc answers DataFrames with DataFrames. */
+  public ModelConfig withPyfuncDataFrame(boolean dataFrame) {
+    return new ModelConfig(name, platform, maxBatchSize, inputs, outputs, dynamicBatching, maxQueueSize,
+        instanceCount, device, warmup, versionPolicy, signatureColumns, dataFrame);
   }
 }

@@ -71,7 +71,7 @@ public final class ModelConfigParser {
     VersionPolicy policy = versionPolicy(file, root);
     int queue = batching.map(BatchingConfig::maxQueueSize).orElse(BatchingConfig.DEFAULT_MAX_QUEUE_SIZE);
     return new ModelConfig(modelName, platform, maxBatch, inputs, outputs, batching, queue, instances, device,
-        warmup, policy, List.of());
+        warmup, policy, List.of(), false);
   }
 
   private JsonNode read(Path file) {

@@ -156,7 +156,8 @@ public final class ModelRepository {
     ModelConfig config = parser.parse(configFile, name, Optional.of(mlflow.platform()));
     int maxBatch = config.maxBatchSize() == 0 && !mentionsMaxBatch(configFile)
         ? mlflow.defaultMaxBatchSize() : config.maxBatchSize();
-    config = config.withTensors(mlflow.inputs(), mlflow.outputs(), maxBatch).withSignatureColumns(mlflow.columns());
+    config = config.withTensors(mlflow.inputs(), mlflow.outputs(), maxBatch).withSignatureColumns(mlflow.columns())
+        .withPyfuncDataFrame(mlflow.platform() == Platform.ONNXRUNTIME);
     return new ModelDefinition(withOverride(config), new TreeMap<>(java.util.Map.of(version, mlflow.modelFile())),
         true);
   }

@@ -17,19 +17,31 @@ public final class Predictions {
    * answered with records, {output: value} per row, as MLflow's ONNX flavor turns its DataFrame into JSON.
    */
   public static JsonObject of(ModelInferResponse r, boolean perRow, PyfuncOutputs pyfunc) {
+    return of(r, perRow, pyfunc, false);
+  }
+
+  /**
+   * As {@link #of(ModelInferResponse, boolean, PyfuncOutputs)}; {@code tensorInput} says the request was not a
+   * DataFrame (MLflow's {@code instances} or {@code inputs}): MLflow's ONNX flavor then answers a dict of arrays by
+   * output name ({@code {"predictions": {output: rows}}}) instead of DataFrame records.
+   */
+  public static JsonObject of(ModelInferResponse r, boolean perRow, PyfuncOutputs pyfunc, boolean tensorInput) {
     List<String> names = new ArrayList<>();
     List<List<Object>> columns = new ArrayList<>();
+    // a DataFrame's columns hold one value a row; a dict of arrays keeps each output's rows as they are
+    boolean dataFrame = pyfunc.asRecords() && (perRow || !tensorInput);
     for (int i = 0; i < r.getOutputsCount(); i++) {
       String name = r.getOutputs(i).getName();
       if (pyfunc.shows(name)) {
         names.add(name);
-        columns.add(pyfunc.rows(name, JsonTensors.rows(JsonTensors.values(r, i), JsonTensors.shape(r.getOutputs(i)))));
+        columns.add(pyfunc.rows(name, JsonTensors.rows(JsonTensors.values(r, i), JsonTensors.shape(r.getOutputs(i))),
+            dataFrame));
       }
     }
     if (names.size() == 1 && !pyfunc.asRecords()) {
       return new JsonObject().put("predictions", new JsonArray(columns.get(0)));
     }
-    if (!perRow && !pyfunc.asRecords()) {
+    if (!perRow && (!pyfunc.asRecords() || tensorInput)) {
       JsonObject byName = new JsonObject();
       for (int i = 0; i < names.size(); i++) {
         byName.put(names.get(i), new JsonArray(columns.get(i)));

@@ -26,6 +26,11 @@ public final class PyfuncOutputs {
   /** Output parameter: the class labels of a probabilities output's columns, as a JSON array. */
   public static final String CLASSES = "classes";
   public static final String ZIPMAP = "zipmap";
+  /**
+   * The output is a column of the DataFrame MLflow's ONNX flavor answers a DataFrame with: one value per row (a
+   * {@code [N, 1]} output's rows become scalars, as its {@code format_output} flattens them).
+   */
+  public static final String COLUMN = "column";
   public static final String OMIT = "omit";
   /** For models that declare nothing: every output shown as it is. */
   public static final PyfuncOutputs NONE = new PyfuncOutputs(Map.of(), Map.of());
@@ -47,8 +52,9 @@ public final class PyfuncOutputs {
         continue;
       }
       String how = out.getParametersMap().get(PYFUNC).getStringParam();
-      if (!how.equals(ZIPMAP) && !how.equals(OMIT)) {
-        throw internal(model, out, "has pyfunc '" + how + "'; expected '" + ZIPMAP + "' or '" + OMIT + "'");
+      if (!how.equals(ZIPMAP) && !how.equals(OMIT) && !how.equals(COLUMN)) {
+        throw internal(model, out, "has pyfunc '" + how + "'; expected '" + ZIPMAP + "', '" + COLUMN + "' or '"
+            + OMIT + "'");
       }
       shown.put(out.getName(), how);
       if (how.equals(ZIPMAP)) {
@@ -79,12 +85,13 @@ public final class PyfuncOutputs {
   }
 
   /**
-   * Whether pyfunc answers this model with a DataFrame (one record per row): an ONNX model with a ZipMap output.
+   * Whether pyfunc answers this model with a DataFrame (one record per row) when it is given one: an MLflow ONNX
+   * model (outputs marked {@value #COLUMN}), and any ONNX model with a ZipMap output.
    * A model whose outputs are only omitted (a tree model's pyfunc returns one array) is answered as usual with
    * what remains.
    */
   public boolean asRecords() {
-    return shown.containsValue(ZIPMAP);
+    return shown.containsValue(ZIPMAP) || shown.containsValue(COLUMN);
   }
 
   /** Whether the output is part of MLflow and KServe v1 answers. */
@@ -92,11 +99,21 @@ public final class PyfuncOutputs {
     return !OMIT.equals(shown.get(output));
   }
 
-  /** The output's rows as pyfunc shows them: for a zipmap output, one {label: probability} object a row. */
-  public List<Object> rows(String output, List<Object> rows) {
+  /**
+   * The output's rows as pyfunc shows them: for a zipmap output, one {label: probability} object a row; in a
+   * DataFrame ({@code dataFrame}), a {@value #COLUMN} output's one-value rows as that value.
+   */
+  public List<Object> rows(String output, List<Object> rows, boolean dataFrame) {
     List<String> labels = keys.get(output);
     if (labels == null) {
-      return rows;
+      if (!dataFrame || !COLUMN.equals(shown.get(output))) {
+        return rows;
+      }
+      List<Object> flat = new ArrayList<>(rows.size());
+      for (Object row : rows) {
+        flat.add(row instanceof JsonArray one && one.size() == 1 ? one.getValue(0) : row);
+      }
+      return flat;
     }
     List<Object> maps = new ArrayList<>(rows.size());
     for (Object row : rows) {

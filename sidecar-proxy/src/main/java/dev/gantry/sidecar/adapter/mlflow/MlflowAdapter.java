@@ -84,13 +84,16 @@ public final class MlflowAdapter implements ProtocolAdapter {
     }
     // the answer is rendered by the metadata the request was built from (the version it is pinned to)
     AtomicReference<PyfuncOutputs> pyfunc = new AtomicReference<>(PyfuncOutputs.NONE);
+    // MLflow's tensor input (instances, inputs) rather than a DataFrame: set when the body is read
+    java.util.concurrent.atomic.AtomicBoolean tensorInput = new java.util.concurrent.atomic.AtomicBoolean();
     HttpSupport.respond(rc, ctx.inferPinned(rc, PROTOCOL, model, meta -> {
       pyfunc.set(PyfuncOutputs.of(meta));
-      return request(meta, rc, type);
-    }), r -> Predictions.of(r, false, pyfunc.get()), MlflowAdapter::error);
+      return request(meta, rc, type, tensorInput);
+    }), r -> Predictions.of(r, false, pyfunc.get(), tensorInput.get()), MlflowAdapter::error);
   }
 
-  private static ModelInferRequest.Builder request(ModelMetadataResponse meta, RoutingContext rc, String type) {
+  private static ModelInferRequest.Builder request(ModelMetadataResponse meta, RoutingContext rc, String type,
+      java.util.concurrent.atomic.AtomicBoolean tensorInput) {
     ModelInferRequest.Builder b = ModelInferRequest.newBuilder().setModelName(meta.getName());
     if (type.equals("text/csv")) {
       String text = rc.body() == null || rc.body().buffer() == null ? "" : rc.body().asString();
@@ -114,6 +117,7 @@ public final class MlflowAdapter implements ProtocolAdapter {
           .setStringParam(String.valueOf(e.getValue())).build()));
     }
     String format = present.get(0);
+    tensorInput.set(format.equals("instances") || format.equals("inputs"));
     Object value = body.getValue(format);
     return b.addAllInputs(switch (format) {
       case "dataframe_split" -> split(meta, value);
