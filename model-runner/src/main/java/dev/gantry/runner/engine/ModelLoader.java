@@ -56,6 +56,11 @@ public final class ModelLoader implements EngineLoader {
     if (!config.platform().usesDjl()) {
       return trees.load(config, file);
     }
+    if (config.platform() == Platform.PYTORCH) {
+      TorchArchive.notTorchScript(file).ifPresent(why -> {
+        throw new ConfigException(why, null);
+      });
+    }
     Device device = device(config.platform(), config.device(), config.name());
     Optional<OnnxIntrospector.Described> graph = config.platform() == Platform.ONNXRUNTIME
         ? Optional.of(OnnxIntrospector.describe(file)) : Optional.empty();

@@ -62,7 +62,7 @@ class ModelLoaderTest {
     assertThatThrownBy(() -> new ModelLoader().load(def.config(), def.versions().get(1L)))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining(model.resolve("1/model.pt").toString())
-        .hasMessageContaining("torch.jit.save");
+        .hasMessageContaining("not a TorchScript archive").hasMessageContaining("torch.jit.script(model).save(path)");
   }
 
   @Test
