@@ -111,7 +111,7 @@ class ModelSourcesTest {
       // latest is the newest version whatever its stage: 3, whose files are corrupt: a clear load failure
       assertThat(infer(client, "newest").status()).isEqualTo(GrpcStatus.UNAVAILABLE);
       assertThat(runner.models().failure("newest")).hasValueSatisfying(f -> assertThat(f)
-          .contains("cannot load the model"));
+          .contains("is not a TorchScript archive"));
       ModelMetadataResponse meta = metadata(client, "prod");
       assertThat(meta.getParametersMap().get("source_uri").getStringParam())
           .isEqualTo("models:/" + REGISTERED + "/Production");
@@ -195,7 +195,7 @@ class ModelSourcesTest {
       assertThat(failure.apply("no-alias")).contains("'models:/" + REGISTERED + "@nobody'")
           .contains("RESOURCE_DOES_NOT_EXIST").contains("alias nobody not found");
       assertThat(failure.apply("no-model")).contains("'models:/nothing-registered/1'").contains("not found");
-      assertThat(failure.apply("corrupt")).contains("cannot load the model");
+      assertThat(failure.apply("corrupt")).contains("is not a TorchScript archive");
       assertThat(failure.apply("not-mlflow")).contains("has no MLmodel file");
       for (String bad : List.of("no-alias", "no-model", "corrupt", "not-mlflow")) {
         assertThat(infer(client, bad).status()).as(bad).isEqualTo(GrpcStatus.UNAVAILABLE);
@@ -254,7 +254,7 @@ class ModelSourcesTest {
       assertThat(meta.getVersionsList()).containsExactly("2");
       assertThat(meta.getParametersMap().get("source_version").getInt64Param()).isEqualTo(2);
       assertThat(meta.getParametersMap().get("update_failure").getStringParam())
-          .contains("version 3").contains("version 2 keeps serving").contains("cannot load the model");
+          .contains("version 3").contains("version 2 keeps serving").contains("is not a TorchScript archive");
       assertThat(counter(runner, "loaded")).isEqualTo(1);
       // a failed version is not tried again while the alias stays on it
       runner.watcher().orElseThrow().check("churn");

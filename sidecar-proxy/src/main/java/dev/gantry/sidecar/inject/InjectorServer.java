@@ -34,31 +34,28 @@ public final class InjectorServer implements AutoCloseable {
   private final HttpServer server;
   private final SidecarInjector injector;
 
-  private InjectorServer(Vertx vertx, HttpServer server, SidecarInjector injector) {
+  private InjectorServer(Vertx vertx, HttpServerOptions options, SidecarInjector injector) {
     this.vertx = vertx;
-    this.server = server;
     this.injector = injector;
+    this.server = vertx.createHttpServer(options).requestHandler(this::handle);
   }
 
   /** Listens on {@code host:port} (0: a free port) with the PEM certificate chain and key. */
   public static InjectorServer start(SidecarInjector injector, String host, int port, Path certificate, Path key) {
     requireNonNull(injector, "injector");
     Vertx vertx = Vertx.vertx();
-    InjectorServer[] self = new InjectorServer[1];
-    HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port).setSsl(true)
-            .setKeyCertOptions(new PemKeyCertOptions().setCertPath(certificate.toString())
-                .setKeyPath(key.toString())))
-        .requestHandler(req -> self[0].handle(req));
+    InjectorServer server = new InjectorServer(vertx, new HttpServerOptions().setHost(host).setPort(port).setSsl(true)
+        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(certificate.toString()).setKeyPath(key.toString())),
+        injector);
     try {
-      server.listen().await();
+      server.server.listen().await();
     } catch (RuntimeException e) {
       vertx.close().await();
       throw new IllegalArgumentException("the injector cannot listen on " + host + ":" + port + " with certificate "
           + certificate + " and key " + key + ": " + e.getMessage(), e);
     }
-    self[0] = new InjectorServer(vertx, server, injector);
-    LOG.info("event=injector_started port={}", server.actualPort());
-    return self[0];
+    LOG.info("event=injector_started port={}", server.port());
+    return server;
   }
 
   public int port() {
