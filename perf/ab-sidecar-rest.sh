@@ -2,7 +2,8 @@
 # Two sidecar builds in front of one runner, REST v2 at saturation under wrk (1 thread, 64
 # connections), measured alternately in pairs: the simplest side-by-side check of the REST path.
 # Usage: perf/ab-sidecar-rest.sh [baseline-rev=9fdeab7] [pairs=4] [seconds=10]
-# Needs wrk (apt-get install wrk). Takes /tmp/gantry-mvn.lock around builds and measurement.
+# Needs wrk (apt-get install wrk). Takes /tmp/gantry-mvn.lock around builds and measurement. Both sidecars run
+# with --cluster off and an ephemeral admin port (the baseline must have those flags: issue 7 or later).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rev=${1:-9fdeab7}; pairs=${2:-4}; secs=${3:-10}
@@ -29,9 +30,9 @@ flock 9
 java -Dai.djl.offline=true -Xmx1g -jar model-runner/target/model-runner.jar --grpc-port 18001 \
   --metrics-port 18002 --models churn-torchscript > "$work/runner.log" 2>&1 & pids+=($!)
 java -Xmx512m -jar "$work/baseline/sidecar-proxy/target/sidecar-proxy.jar" --host 127.0.0.1 --port 18081 \
-  --runner-port 18001 --event-loops 2 > "$work/baseline.log" 2>&1 & base=$!; pids+=($base)
+  --runner-port 18001 --event-loops 2 --admin-port 0 --cluster off > "$work/baseline.log" 2>&1 & base=$!; pids+=($base)
 java -Xmx512m -jar sidecar-proxy/target/sidecar-proxy.jar --host 127.0.0.1 --port 18082 \
-  --runner-port 18001 --event-loops 2 > "$work/current.log" 2>&1 & cur=$!; pids+=($cur)
+  --runner-port 18001 --event-loops 2 --admin-port 0 --cluster off > "$work/current.log" 2>&1 & cur=$!; pids+=($cur)
 for port in 18081 18082; do
   for _ in $(seq 1 240); do curl -fs "localhost:$port/readyz" >/dev/null && break; sleep 0.5; done
 done

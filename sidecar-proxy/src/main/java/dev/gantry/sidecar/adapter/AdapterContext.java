@@ -110,7 +110,7 @@ public record AdapterContext(RequestPath path, ModelCatalog catalog, RunnerConne
   public Future<ModelInferResponse> infer(RoutingContext rc, String protocol, ModelInferRequest request,
       RouteLayer.Target target) {
     return path.infer(HttpSupport.call(rc, protocol, request, forwarded).routed(target.rewrite(request), target.link(),
-        target.endpointName(), target.variantName())).map(r -> withVersionHeader(rc, r));
+        target.endpointName(), target.variantName()));
   }
 
   private static ModelInferResponse withVersionHeader(RoutingContext rc, ModelInferResponse r) {
