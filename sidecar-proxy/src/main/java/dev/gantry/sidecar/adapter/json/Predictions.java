@@ -13,8 +13,9 @@ public final class Predictions {
   /**
    * One output: a list with one entry per row. Several outputs: per {@code perRow}, either a list
    * of {output: value} objects (KServe v1) or one {output: rows} object (MLflow, like a DataFrame).
-   * Outputs pyfunc omits are left out. A model with a ZipMap output ({@link PyfuncOutputs#asRecords}) is always
-   * answered with records, {output: value} per row, as MLflow's ONNX flavor turns its DataFrame into JSON.
+   * Outputs pyfunc omits are left out. An MLflow ONNX model or one with a ZipMap output
+   * ({@link PyfuncOutputs#asRecords}) is answered with records, {output: value} per row, as MLflow's ONNX flavor
+   * turns its DataFrame into JSON.
    */
   public static JsonObject of(ModelInferResponse r, boolean perRow, PyfuncOutputs pyfunc) {
     return of(r, perRow, pyfunc, false);

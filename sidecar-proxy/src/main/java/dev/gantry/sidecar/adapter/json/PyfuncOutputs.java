@@ -16,9 +16,10 @@ import java.util.Map;
  * How MLflow's pyfunc shows a model's outputs, from the runner's output parameters: {@value #PYFUNC}
  * {@value #ZIPMAP} makes each row of a probabilities output a map from class label (the
  * {@value #CLASSES} parameter, in column order) to probability, as a ZipMap output of an
- * skl2onnx graph comes out of ONNX Runtime in Python; {@value #OMIT} leaves the output out of MLflow
- * and KServe v1 answers (v2 REST and gRPC still return it). A model that declares either is
- * answered as MLflow's ONNX flavor answers a DataFrame: one record per row, one field per output.
+ * skl2onnx graph comes out of ONNX Runtime in Python; {@value #COLUMN} marks an output of an MLflow ONNX model;
+ * {@value #OMIT} leaves the output out of MLflow and KServe v1 answers (v2 REST and gRPC still return it). A model
+ * with {@value #ZIPMAP} or {@value #COLUMN} outputs is answered as MLflow's ONNX flavor answers: a DataFrame with one
+ * record per row, one field per output; tensor input with arrays by output name (see {@link Predictions}).
  */
 public final class PyfuncOutputs {
   /** Output parameter: how pyfunc shows the output. */
@@ -45,6 +46,10 @@ public final class PyfuncOutputs {
 
   /** Reads the outputs' parameters; a parameter the runner wrote wrongly is a 500 naming it. */
   public static PyfuncOutputs of(ModelMetadataResponse model) {
+    // read on every MLflow and KServe v1 request: most models declare nothing, and get the shared instance
+    if (model.getOutputsList().stream().noneMatch(o -> o.getParametersMap().containsKey(PYFUNC))) {
+      return NONE;
+    }
     Map<String, String> shown = new HashMap<>();
     Map<String, List<String>> keys = new HashMap<>();
     for (TensorMetadata out : model.getOutputsList()) {
