@@ -116,7 +116,8 @@ public final class ModelRunner implements AutoCloseable {
     try {
       GrpcConnections connections = new GrpcConnections();
       GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(options.maxMessageBytes()));
-      new InferenceService(models, VERSION).bind(grpc);
+      Optional<AliasWatcher> watcher = sources.map(s -> new AliasWatcher(s, models::refresh, registry));
+      new InferenceService(models, VERSION, watcher).bind(grpc);
       new HealthService(models).bind(vertx, grpc);
       HttpServer grpcHttp = vertx.createHttpServer(new HttpServerOptions()
               .setHost(options.host()).setPort(options.grpcPort()).setHttp2ClearTextEnabled(true))
@@ -139,7 +140,6 @@ public final class ModelRunner implements AutoCloseable {
           });
       grpcHttp.listen().await();
       metricsHttp.listen().await();
-      Optional<AliasWatcher> watcher = sources.map(s -> new AliasWatcher(s, models::load, registry));
       ModelRunner runner = new ModelRunner(vertx, timers, metrics, models, grpcHttp, connections, metricsHttp,
           Duration.ofMillis(options.shutdownGraceMs()), watcher);
       runner.loadAtStart(toLoad);

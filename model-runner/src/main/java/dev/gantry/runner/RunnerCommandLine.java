@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
 /**
  * The runner's command line, each setting declared once with its flag, environment variable and default
  * ({@code ${env:NAME:-default}}). Its YAML key is the flag's name with {@code _} in the file's {@code runner:} section
- * ({@code --grpc-port} is {@code runner.grpc_port}), which also takes {@code sources: [{uri, name, watch}]}.
+ * ({@code --grpc-port} is {@code runner.grpc_port}), which also takes
+ * {@code sources: [{uri, name, watch, on_new_version}]}.
  * Precedence: flag, then environment variable, then the file, then the default.
  */
 @Command(name = "model-runner", sortOptions = false)
@@ -87,6 +88,11 @@ final class RunnerCommandLine {
   @Option(names = "--watch", defaultValue = "${env:GANTRY_MODEL_WATCH:-}",
       description = "period (30s, 5m) at which --model-uri's stage, alias or latest is asked again (blank: never)")
   String watch;
+
+  @Option(names = "--on-new-version", defaultValue = "${env:GANTRY_MODEL_ON_NEW_VERSION:-swap}",
+      description = "what a new version under --watch does: swap (load it and replace the served one) or rollout"
+          + " (load it beside the served one and let the sidecar's rollout policy promote or reject it)")
+  String onNewVersion;
 
   @Option(names = "--model-cache", defaultValue = "${env:GANTRY_MODEL_CACHE:-}",
       description = "where models fetched from URIs are kept (blank: ~/.cache/gantry/models)")
@@ -213,10 +219,11 @@ final class RunnerCommandLine {
     return values;
   }
 
-  /** {@code runner.sources}: a list of {@code {uri, name, watch}}. */
+  /** {@code runner.sources}: a list of {@code {uri, name, watch, on_new_version}}. */
   private static List<SourceSpec> sources(Path file, JsonNode list) {
     if (!list.isArray()) {
-      throw new IllegalArgumentException(file + ": 'runner.sources' must be a list of {uri, name, watch}");
+      throw new IllegalArgumentException(file + ": 'runner.sources' must be a list of {uri, name, watch,"
+          + " on_new_version}");
     }
     List<SourceSpec> out = new ArrayList<>();
     for (int i = 0; i < list.size(); i++) {
@@ -225,8 +232,9 @@ final class RunnerCommandLine {
       java.util.Iterator<String> keys = item.fieldNames();
       while (keys.hasNext()) {
         String k = keys.next();
-        if (!List.of("uri", "name", "watch").contains(k)) {
-          throw new IllegalArgumentException(where + " has unknown key '" + k + "'; fix: use uri, name and watch");
+        if (!List.of("uri", "name", "watch", "on_new_version").contains(k)) {
+          throw new IllegalArgumentException(where + " has unknown key '" + k + "'; fix: use uri, name, watch and"
+              + " on_new_version");
         }
       }
       if (!item.path("uri").isTextual()) {
@@ -236,7 +244,8 @@ final class RunnerCommandLine {
         ModelUri uri = ModelUri.parse(item.path("uri").asText());
         String name = item.path("name").asText("");
         out.add(new SourceSpec(name.isBlank() ? SourceSpec.defaultName(uri) : name, uri,
-            duration("watch", item.path("watch").asText(""))));
+            duration("watch", item.path("watch").asText("")),
+            SourceSpec.OnNewVersion.parse(item.path("on_new_version").asText(""))));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
       }
@@ -249,9 +258,10 @@ final class RunnerCommandLine {
     if (!modelUri.isBlank()) {
       ModelUri uri = ModelUri.parse(modelUri);
       all.add(new SourceSpec(modelName.isBlank() ? SourceSpec.defaultName(uri) : modelName.trim(), uri,
-          duration("--watch", watch)));
-    } else if (!modelName.isBlank() || !watch.isBlank()) {
-      throw new IllegalArgumentException("--model-name and --watch apply to --model-uri, which is not set");
+          duration("--watch", watch), SourceSpec.OnNewVersion.parse(onNewVersion)));
+    } else if (!modelName.isBlank() || !watch.isBlank() || !onNewVersion.isBlank() && !onNewVersion.equals("swap")) {
+      throw new IllegalArgumentException("--model-name, --watch and --on-new-version apply to --model-uri, which is"
+          + " not set");
     }
     all.addAll(fileSources);
     Optional<DeviceSpec> deviceSpec = Optional.empty();

@@ -7,21 +7,27 @@ import dev.gantry.proto.inference.InferParameter;
 import dev.gantry.proto.inference.ModelMetadataRequest;
 import dev.gantry.proto.inference.ModelMetadataResponse;
 import dev.gantry.proto.inference.ModelReadyResponse;
+import dev.gantry.proto.inference.ModelRepositoryParameter;
+import dev.gantry.proto.inference.RepositoryModelLoadRequest;
 import dev.gantry.proto.inference.RepositoryIndexResponse;
 import dev.gantry.proto.inference.RepositoryModelLoadResponse;
 import dev.gantry.proto.inference.RepositoryModelUnloadResponse;
 import dev.gantry.proto.inference.ServerLiveResponse;
 import dev.gantry.proto.inference.ServerMetadataResponse;
 import dev.gantry.proto.inference.ServerReadyResponse;
+import dev.gantry.runner.inference.InferenceException;
 import dev.gantry.runner.inference.ModelSignature;
 import dev.gantry.runner.inference.TensorSpec;
 import dev.gantry.runner.lifecycle.IndexEntry;
 import dev.gantry.runner.lifecycle.ModelManager;
 import dev.gantry.runner.lifecycle.ServedVersion;
+import dev.gantry.runner.source.AliasWatcher;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.server.GrpcServer;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code inference.GRPCInferenceService} on a Vert.x gRPC server. Handlers run on the event
@@ -32,15 +38,29 @@ public final class InferenceService {
   static final String SERVER_NAME = "gantry-model-runner";
   /** The protocol extension this server implements beyond the core. */
   static final String MODEL_REPOSITORY = "model_repository";
+  /** RepositoryModelLoad's parameter that promotes a model's candidate version. */
+  public static final String PROMOTE = "promote_version";
+  /** RepositoryModelLoad's parameter that rejects (unloads) a model's candidate version. */
+  public static final String REJECT = "reject_version";
 
   private final ModelManager models;
   private final String serverVersion;
   private final InferCalls calls;
+  private final Optional<AliasWatcher> watcher;
 
   public InferenceService(ModelManager models, String serverVersion) {
+    this(models, serverVersion, Optional.empty());
+  }
+
+  /**
+   * @param watcher follows the models named by URI; its candidates are promoted and rejected through
+   *     RepositoryModelLoad's {@code promote_version} and {@code reject_version} parameters
+   */
+  public InferenceService(ModelManager models, String serverVersion, Optional<AliasWatcher> watcher) {
     this.models = requireNonNull(models, "models");
     this.serverVersion = requireNonNull(serverVersion, "serverVersion");
     this.calls = new InferCalls(models);
+    this.watcher = requireNonNull(watcher, "watcher");
   }
 
   /** Registers every method on the server. */
@@ -82,7 +102,14 @@ public final class InferenceService {
         })));
     server.callHandler(GRPCInferenceServiceGrpcService.RepositoryModelLoad, call -> call.handler(req -> {
       Context context = Vertx.currentContext();
-      models.load(req.getModelName()).whenComplete((v, e) -> context.runOnContext(x -> {
+      CompletableFuture<?> done;
+      try {
+        done = decision(req).orElseGet(() -> models.load(req.getModelName()));
+      } catch (RuntimeException e) {
+        GrpcErrors.fail(call.response(), e);
+        return;
+      }
+      done.whenComplete((v, e) -> context.runOnContext(x -> {
         if (e != null) {
           GrpcErrors.fail(call.response(), e);
         } else {
@@ -102,6 +129,44 @@ public final class InferenceService {
     }));
   }
 
+  /**
+   * A rollout's decision about a candidate, when the load request carries one: {@code promote_version} makes the
+   * candidate the model's current version, {@code reject_version} unloads it ({@code reason} says why).
+   */
+  private Optional<CompletableFuture<?>> decision(RepositoryModelLoadRequest req) {
+    Map<String, ModelRepositoryParameter> p = req.getParametersMap();
+    boolean promote = p.containsKey(PROMOTE);
+    if (!promote && !p.containsKey(REJECT)) {
+      return Optional.empty();
+    }
+    String name = req.getModelName();
+    if (promote && p.containsKey(REJECT)) {
+      throw InferenceException.invalid("give either " + PROMOTE + " or " + REJECT + ", not both");
+    }
+    if (watcher.isEmpty() || !watcher.get().follows(name) || !watcher.get().onNewVersion(name).equals("rollout")) {
+      throw InferenceException.notFound("model '" + name + "' is not named by a model URI watched with"
+          + " on_new_version: rollout, so it has no candidate to " + (promote ? "promote" : "reject"));
+    }
+    long version = versionParameter(p.get(promote ? PROMOTE : REJECT), promote ? PROMOTE : REJECT);
+    if (promote) {
+      return Optional.of(watcher.get().promote(name, version));
+    }
+    ModelRepositoryParameter reason = p.get("reason");
+    return Optional.of(watcher.get().reject(name, version, reason == null || reason.getStringParam().isBlank()
+        ? "rejected through the model repository API" : reason.getStringParam()));
+  }
+
+  private static long versionParameter(ModelRepositoryParameter p, String key) {
+    if (p.hasInt64Param()) {
+      return p.getInt64Param();
+    }
+    try {
+      return Long.parseLong(p.getStringParam().trim());
+    } catch (NumberFormatException e) {
+      throw InferenceException.invalid(key + " must be a version number, got '" + p.getStringParam() + "'");
+    }
+  }
+
   private ModelMetadataResponse metadata(ModelMetadataRequest req) {
     ServedVersion v = models.resolve(req.getName(), req.getVersion());
     ModelSignature sig = v.signature();
@@ -116,6 +181,10 @@ public final class InferenceService {
     models.repository().source(v.model()).ifPresent(src -> b
         .putParameters("source_uri", InferParameter.newBuilder().setStringParam(src.uri()).build())
         .putParameters("source_version", InferParameter.newBuilder().setInt64Param(src.version()).build()));
+    models.repository().candidate(v.model()).ifPresent(c -> b
+        .putParameters("candidate_version", InferParameter.newBuilder().setInt64Param(c.version()).build()));
+    watcher.filter(w -> w.follows(v.model())).ifPresent(w -> b.putParameters("on_new_version",
+        InferParameter.newBuilder().setStringParam(w.onNewVersion(v.model())).build()));
     models.repository().updateFailure(v.model()).ifPresent(why -> b
         .putParameters("update_failure", InferParameter.newBuilder().setStringParam(why).build()));
     for (TensorSpec spec : sig.inputs()) {

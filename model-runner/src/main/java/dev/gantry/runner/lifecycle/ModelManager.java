@@ -12,6 +12,7 @@ import dev.gantry.runner.metrics.RunnerMetrics;
 import dev.gantry.runner.repository.ConfigException;
 import dev.gantry.runner.repository.ModelDefinition;
 import dev.gantry.runner.repository.ModelRepository;
+import dev.gantry.runner.repository.SourcedModels;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -88,7 +89,18 @@ public final class ModelManager implements AutoCloseable {
    * @return completes when the model's versions are READY; fails with an {@link InferenceException}
    */
   public CompletableFuture<List<ServedVersion>> load(String name) {
-    return CompletableFuture.supplyAsync(() -> doLoad(name), loaderThread);
+    return CompletableFuture.supplyAsync(() -> doLoad(name, false), loaderThread);
+  }
+
+  /**
+   * Brings a model named by URI to what its source names now: its current version and, while a rollout decides about
+   * one, its candidate. A version already serving is kept as it is (a registry version's files never change); the
+   * others are loaded and warmed before they take requests, and versions no longer named drain.
+   *
+   * @return completes when the named versions are READY; fails with an {@link InferenceException}
+   */
+  public CompletableFuture<List<ServedVersion>> refresh(String name) {
+    return CompletableFuture.supplyAsync(() -> doLoad(name, true), loaderThread);
   }
 
   /**
@@ -123,7 +135,7 @@ public final class ModelManager implements AutoCloseable {
     }, loaderThread).thenCompose(f -> f);
   }
 
-  private List<ServedVersion> doLoad(String name) {
+  private List<ServedVersion> doLoad(String name, boolean keepServing) {
     relist();
     if (!knows(name)) {
       // checked before the model's slot is touched: a made-up name must not flip readiness
@@ -138,10 +150,24 @@ public final class ModelManager implements AutoCloseable {
     slot.wanted = true;
     slot.state = ModelState.LOADING;
     List<ServedVersion> started = new ArrayList<>();
+    NavigableMap<Long, ServedVersion> fresh = new TreeMap<>();
+    Long defaultVersion = null;
     try {
-      ModelDefinition def = repository.read(name);
-      for (Map.Entry<Long, Path> v : def.versions().entrySet()) {
-        started.add(ServedVersion.start(def.config(), v.getKey(), v.getValue(), loader, metrics, timers));
+      List<ModelDefinition> defs = new ArrayList<>();
+      defs.add(repository.read(name));
+      repository.readCandidate(name).ifPresent(defs::add);
+      defaultVersion = repository.source(name).map(SourcedModels.Sourced::version).orElse(null);
+      for (ModelDefinition def : defs) {
+        for (Map.Entry<Long, Path> v : def.versions().entrySet()) {
+          ServedVersion kept = keepServing ? slot.serving.get(v.getKey()) : null;
+          if (kept != null) {
+            fresh.put(v.getKey(), kept);
+          } else {
+            ServedVersion s = ServedVersion.start(def.config(), v.getKey(), v.getValue(), loader, metrics, timers);
+            started.add(s);
+            fresh.put(v.getKey(), s);
+          }
+        }
       }
     } catch (RuntimeException | Error e) {
       // an Error too: the state must not stay LOADING, nor the started versions stay loaded
@@ -152,9 +178,8 @@ public final class ModelManager implements AutoCloseable {
       LOG.error("event=model_load_failed model={} reason=\"{}\"", name, failure.getMessage(), e);
       throw failure;
     }
-    NavigableMap<Long, ServedVersion> fresh = new TreeMap<>();
-    started.forEach(s -> fresh.put(s.version(), s));
-    Retiring old = new Retiring(slot.serving.values());
+    Retiring old = new Retiring(slot.serving.values().stream().filter(v -> fresh.get(v.version()) != v).toList());
+    slot.defaultVersion = defaultVersion;
     slot.serving = Collections.unmodifiableNavigableMap(fresh);
     started.forEach(ServedVersion::activate);
     slot.state = ModelState.READY;
@@ -242,7 +267,10 @@ public final class ModelManager implements AutoCloseable {
       throw InferenceException.unavailable("model '" + name + "' is not loaded (" + why + ")");
     }
     if (version == null || version.isEmpty()) {
-      return servable(serving.lastEntry().getValue());
+      // the source's current version while a candidate serves beside it; else the newest
+      Long preferred = slot.defaultVersion;
+      ServedVersion v = preferred == null ? null : serving.get(preferred);
+      return servable(v != null ? v : serving.lastEntry().getValue());
     }
     ServedVersion v = null;
     try {
@@ -380,6 +408,8 @@ public final class ModelManager implements AutoCloseable {
     volatile ModelState state = ModelState.UNAVAILABLE;
     volatile String reason = "";
     volatile boolean wanted;
+    /** The version a request naming none gets, when it is not the newest (a sourced model with a candidate). */
+    volatile Long defaultVersion;
     /** Counts loads and unloads, so that a late unload completion can tell whether one came since. */
     volatile long generation;
   }

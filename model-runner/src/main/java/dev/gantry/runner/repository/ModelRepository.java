@@ -97,6 +97,19 @@ public final class ModelRepository {
     }
   }
 
+  /** The candidate of a model named by URI, while a rollout decides about it. */
+  public Optional<SourcedModels.Sourced> candidate(String name) {
+    return sourced.names().contains(name) ? sourced.candidate(name) : Optional.empty();
+  }
+
+  /** The candidate version of a model named by URI, while a rollout decides about it. */
+  public Optional<ModelDefinition> readCandidate(String name) {
+    if (!sourced.names().contains(name)) {
+      return Optional.empty();
+    }
+    return sourced.candidate(name).map(c -> mlflowDirectory(name, c.dir(), c.version()));
+  }
+
   public boolean contains(String name) {
     return isSafeName(name) && modelNames().contains(name);
   }

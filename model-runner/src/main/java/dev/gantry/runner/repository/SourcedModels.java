@@ -34,6 +34,14 @@ public interface SourcedModels {
    */
   Sourced current(String name);
 
+  /**
+   * A version loaded beside the current one while a rollout decides about it (a source with
+   * {@code on_new_version: rollout}); requests reach it only by naming its version.
+   */
+  default java.util.Optional<Sourced> candidate(String name) {
+    return java.util.Optional.empty();
+  }
+
   /** Why the last attempt to move this model to a new version failed, while the old one kept serving. */
   default java.util.Optional<String> updateFailure(String name) {
     return java.util.Optional.empty();

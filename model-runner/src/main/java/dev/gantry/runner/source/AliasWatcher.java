@@ -2,12 +2,14 @@ package dev.gantry.runner.source;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.gantry.runner.inference.InferenceException;
 import dev.gantry.runner.repository.SourcedModels.Sourced;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -37,6 +39,9 @@ public final class AliasWatcher implements AutoCloseable {
   private final ScheduledExecutorService thread;
   private final Map<String, Long> refused = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> servedVersion = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> candidateVersion = new ConcurrentHashMap<>();
+  /** The version a move was last logged for while a candidate waited, so that it is logged once. */
+  private final Map<String, Long> heldBack = new ConcurrentHashMap<>();
 
   /**
    * @param sources the models and their current versions
@@ -61,7 +66,24 @@ public final class AliasWatcher implements AutoCloseable {
           .tags("model", name, "uri", sources.spec(name).uri().text())
           .strongReference(true)
           .register(meters);
+      AtomicLong c = new AtomicLong(-1);
+      candidateVersion.put(name, c);
+      Gauge.builder("gantry.runner.model.source.candidate", c, AtomicLong::get)
+          .description("Registry version loaded beside the served one while a rollout decides about it (-1: none)")
+          .tags("model", name, "uri", sources.spec(name).uri().text())
+          .strongReference(true)
+          .register(meters);
     }
+  }
+
+  /** Whether the model is named by a URI this watcher knows. */
+  public boolean follows(String name) {
+    return sources.names().contains(name);
+  }
+
+  /** {@code swap} or {@code rollout}: what a new version of the model does. */
+  public String onNewVersion(String name) {
+    return sources.spec(name).onNewVersion().name().toLowerCase(java.util.Locale.ROOT);
   }
 
   /** Starts the periodic checks of every watched model. */
@@ -79,6 +101,7 @@ public final class AliasWatcher implements AutoCloseable {
     } catch (RuntimeException e) {
       servedVersion.get(name).set(-1);
     }
+    candidateVersion.get(name).set(sources.candidate(name).map(Sourced::version).orElse(-1L));
   }
 
   private void checkQuietly(String name) {
@@ -111,6 +134,17 @@ public final class AliasWatcher implements AutoCloseable {
     if (old != null && old.version() == mv.version() || Long.valueOf(mv.version()).equals(refused.get(name))) {
       return;
     }
+    boolean rollout = spec.onNewVersion() == SourceSpec.OnNewVersion.ROLLOUT && old != null;
+    Optional<Sourced> pending = sources.candidate(name);
+    if (pending.isPresent()) {
+      // one rollout at a time: a move while a candidate is decided about waits for the decision
+      if (pending.get().version() != mv.version() && !Long.valueOf(mv.version()).equals(heldBack.put(name,
+          mv.version()))) {
+        LOG.info("event=model_version_moved_during_rollout model={} uri={} candidate={} now={} action=wait",
+            name, uri.text(), pending.get().version(), mv.version());
+      }
+      return;
+    }
     LOG.info("event=model_version_moved model={} uri={} from={} to={}", name, uri.text(),
         old == null ? "none" : old.version(), mv.version());
     Sourced next;
@@ -121,12 +155,18 @@ public final class AliasWatcher implements AutoCloseable {
           + " could not be downloaded: " + ModelSources.message(e));
       return;
     }
-    sources.use(name, next);
+    if (rollout) {
+      sources.offer(name, next);
+    } else {
+      sources.use(name, next);
+    }
     try {
       reload.apply(name).join();
     } catch (RuntimeException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
-      if (old != null) {
+      if (rollout) {
+        sources.offer(name, null);
+      } else if (old != null) {
         sources.use(name, old);
       }
       refuse(name, mv.version(), "load_failed", "version " + mv.version() + " of " + uri.text()
@@ -135,10 +175,86 @@ public final class AliasWatcher implements AutoCloseable {
       return;
     }
     refused.remove(name);
+    heldBack.remove(name);
     sources.updateFailed(name, null);
     recordServed(name);
-    count(name, "loaded");
-    LOG.info("event=model_version_swapped model={} uri={} version={}", name, uri.text(), mv.version());
+    if (rollout) {
+      count(name, "candidate");
+      LOG.info("event=model_version_candidate model={} uri={} version={} serving={} waiting_for=rollout", name,
+          uri.text(), mv.version(), old.version());
+    } else {
+      count(name, "loaded");
+      LOG.info("event=model_version_swapped model={} uri={} version={}", name, uri.text(), mv.version());
+    }
+  }
+
+  /**
+   * Makes a model's candidate its current version: requests naming no version get it from now on, and the old
+   * version drains. Promoting the version that already serves does nothing.
+   *
+   * @return what was done; fails with an {@link InferenceException} NOT_FOUND when {@code version} is not the
+   *     candidate
+   */
+  public CompletableFuture<String> promote(String name, long version) {
+    return CompletableFuture.supplyAsync(() -> {
+      Sourced candidate = decided(name, version);
+      if (candidate == null) {
+        return "version " + version + " of model '" + name + "' serves already";
+      }
+      Sourced old = sources.current(name);
+      sources.use(name, candidate);
+      sources.offer(name, null);
+      try {
+        reload.apply(name).join();
+      } catch (RuntimeException e) {
+        sources.use(name, old);
+        sources.offer(name, candidate);
+        throw e;
+      }
+      recordServed(name);
+      count(name, "promoted");
+      LOG.info("event=model_version_promoted model={} version={} replaced={}", name, version, old.version());
+      return "version " + version + " of model '" + name + "' serves; version " + old.version() + " drains";
+    }, thread);
+  }
+
+  /**
+   * Unloads a model's candidate: its current version keeps serving, and the candidate is not loaded again while
+   * the URI names it. Rejecting a version that is no candidate (any more) does nothing.
+   *
+   * @param why what decided it, kept as the model's update failure (shown in its metadata)
+   * @return what was done
+   */
+  public CompletableFuture<String> reject(String name, long version, String why) {
+    return CompletableFuture.supplyAsync(() -> {
+      Optional<Sourced> candidate = sources.candidate(name);
+      if (candidate.isEmpty() || candidate.get().version() != version) {
+        refused.put(name, version);
+        return "version " + version + " of model '" + name + "' is not its candidate; nothing to unload";
+      }
+      sources.offer(name, null);
+      reload.apply(name).join();
+      Sourced current = sources.current(name);
+      refuse(name, version, "rejected", "version " + version + " of " + sources.spec(name).uri().text()
+          + " was rejected (" + why + "); version " + current.version() + " keeps serving");
+      return "version " + version + " of model '" + name + "' is unloaded; version " + current.version()
+          + " keeps serving";
+    }, thread);
+  }
+
+  /** The candidate to promote; null when {@code version} serves already. */
+  private Sourced decided(String name, long version) {
+    Optional<Sourced> candidate = sources.candidate(name);
+    if (candidate.isPresent() && candidate.get().version() == version) {
+      return candidate.get();
+    }
+    Sourced current = sources.current(name);
+    if (current.version() == version) {
+      return null;
+    }
+    throw InferenceException.notFound("model '" + name + "' has no candidate version " + version + "; it serves"
+        + " version " + current.version() + (candidate.map(c -> " and its candidate is version " + c.version())
+        .orElse(" and has no candidate")));
   }
 
   private void refuse(String name, long version, String result, String why) {

@@ -41,6 +41,7 @@ public final class ModelSources implements SourcedModels {
   private final Optional<S3Download> s3;
   private final ModelCache cache;
   private final Map<String, Sourced> current = new ConcurrentHashMap<>();
+  private final Map<String, Sourced> candidates = new ConcurrentHashMap<>();
   private final Map<String, String> failures = new ConcurrentHashMap<>();
   private final Map<String, String> updateFailures = new ConcurrentHashMap<>();
 
@@ -101,6 +102,20 @@ public final class ModelSources implements SourcedModels {
   public void use(String name, Sourced sourced) {
     current.put(spec(name).name(), requireNonNull(sourced, "sourced"));
     failures.remove(name);
+  }
+
+  @Override
+  public Optional<Sourced> candidate(String name) {
+    return Optional.ofNullable(candidates.get(name));
+  }
+
+  /** Serve this version beside the current one, as a candidate ({@code null}: none any more). */
+  public void offer(String name, Sourced candidate) {
+    if (candidate == null) {
+      candidates.remove(name);
+    } else {
+      candidates.put(spec(name).name(), candidate);
+    }
   }
 
   @Override
