@@ -22,6 +22,7 @@ import dev.gantry.sidecar.experiment.ExperimentRoutes;
 import dev.gantry.sidecar.experiment.ExperimentSpec;
 import dev.gantry.sidecar.experiment.ExperimentTap;
 import dev.gantry.sidecar.experiment.Feedback;
+import dev.gantry.sidecar.rollout.AliasRollouts;
 import dev.gantry.sidecar.rollout.Analyst;
 import dev.gantry.sidecar.rollout.PrometheusSource;
 import dev.gantry.sidecar.rollout.RolloutCommands;
@@ -55,6 +56,7 @@ import dev.gantry.sidecar.adapter.kserve.KServeV1Adapter;
 import dev.gantry.sidecar.adapter.mlflow.MlflowAdapter;
 import dev.gantry.sidecar.adapter.seldon.SeldonAdapter;
 import dev.gantry.sidecar.adapter.v2.OpenInferenceRestAdapter;
+import dev.gantry.sidecar.core.Documents;
 import dev.gantry.sidecar.core.ErrorKind;
 import dev.gantry.sidecar.core.ForwardedHeaders;
 import dev.gantry.sidecar.core.SidecarException;
@@ -128,17 +130,21 @@ public final class Sidecar implements AutoCloseable {
   private final ShadowMirror mirror;
   private final CountsFlusher flusher;
   private final RolloutController controller;
+  private final AliasRollouts aliasRollouts;
   private final IstioSplit istio;
   /** How often rollout leases are renewed and intervals looked at. */
   private static final long ROLLOUT_TICK_MS = 250;
+  /** How often the runner's candidate versions are looked at and their rollouts moved on. */
+  private static final long ALIAS_ROLLOUT_TICK_MS = 1000;
   /** How often each member copies its experiment counts to cluster state. */
   static final long COUNTS_FLUSH_MS = 1000;
 
   private Sidecar(Vertx vertx, RunnerConnection runner, RunnerHealth health, PrometheusMeterRegistry registry,
       RequestPath path, int port, List<HttpServer> servers, Set<HttpConnection> connections, StateStore store,
       Upstreams upstreams, AdminServer admin, EndpointTable endpoints, ShadowMirror mirror, CountsFlusher flusher,
-      RolloutController controller, IstioSplit istio) {
+      RolloutController controller, AliasRollouts aliasRollouts, IstioSplit istio) {
     this.controller = controller;
+    this.aliasRollouts = aliasRollouts;
     this.istio = istio;
     this.mirror = mirror;
     this.flusher = flusher;
@@ -245,6 +251,8 @@ public final class Sidecar implements AutoCloseable {
           case "both" -> List.of(sidecarSplit, istio);
           default -> List.of(sidecarSplit);
         }, Clock.systemUTC());
+    AliasRollouts aliasRollouts = new AliasRollouts(vertx, store, endpoints, rollouts, endpointAdmin, rolloutAdmin,
+        runner, registry, Clock.systemUTC());
     RolloutRoutes rolloutRoutes = new RolloutRoutes(vertx, store, new RolloutCommands(vertx, store, rolloutCounts,
         controller, Clock.systemUTC()));
     AdapterContext context = new AdapterContext(path, catalog, runner, health, new Measure(metrics),
@@ -283,6 +291,15 @@ public final class Sidecar implements AutoCloseable {
               AdminServer.answer(rc, Future.succeededFuture(new JsonObject().put("endpoint", rc.pathParam("name"))
                   .put("member", store.self()).put("items", items)));
             });
+            // the rollouts that endpoints' rollout policies started for watched aliases' new versions, and how
+            // each ended
+            router.get("/admin/v1/alias-rollouts").handler(rc -> AdminServer.answer(rc, aliasRollouts.all()
+                .map(all -> {
+                  JsonArray items = new JsonArray();
+                  all.values().stream().sorted(java.util.Comparator.comparing(AliasRollouts.AliasRollout::rollout))
+                      .forEach(h -> items.add(new JsonObject(Documents.asMap(h))));
+                  return new JsonObject().put("items", items);
+                })));
             experimentRoutes.mountResults(router);
             rolloutRoutes.mount(router);
           });
@@ -295,12 +312,13 @@ public final class Sidecar implements AutoCloseable {
     health.start();
     flusher.start(COUNTS_FLUSH_MS);
     controller.start(ROLLOUT_TICK_MS);
+    aliasRollouts.start(ALIAS_ROLLOUT_TICK_MS);
     LOG.info("event=sidecar_started port={} admin_port={} runner={} default_model={} event_loops={} max_in_flight={}"
         + " request_timeout_ms={} max_body_bytes={} cluster={} endpoints={}", boundPort.get(), admin.port(),
         runner.address(), config.defaultModel().orElse("-"), instances, config.maxInFlight(),
         config.requestTimeoutMs(), config.maxBodyBytes(), store.members(), endpoints.snapshot().endpoints().keySet());
     return new Sidecar(vertx, runner, health, registry, path, boundPort.get(), servers, connections, store, upstreams,
-        admin, endpoints, mirror, flusher, controller, istio);
+        admin, endpoints, mirror, flusher, controller, aliasRollouts, istio);
   }
 
   /** One HTTP server on one event loop. */
@@ -472,6 +490,7 @@ public final class Sidecar implements AutoCloseable {
   public void close() {
     health.stop();
     controller.stop();
+    aliasRollouts.stop();
     istio.close();
     flusher.stop();
     admin.close().await();

@@ -38,7 +38,7 @@ public final class EndpointKind extends ReaderSpecKind<EndpointSpec, EndpointRec
 
   @Override
   public EndpointSpec named(EndpointSpec spec, String name) {
-    return new EndpointSpec(name, spec.salt(), spec.stickyKey(), spec.allowOverride(), spec.variants());
+    return spec.named(name);
   }
 
   @Override

@@ -19,6 +19,13 @@ public enum StateKind {
   ROLLOUT_LEASES("rollout-leases"),
   /** Each member's running counts of each experiment, keyed {@code experiment-id|member}. */
   EXPERIMENT_COUNTS("experiment-counts"),
+  /**
+   * The versions each member's runner serves of each model it follows with {@code on_new_version: rollout}, keyed
+   * {@code model|member}: what a candidate's rollout waits for (every member's runner has the candidate loaded).
+   */
+  MODEL_VERSIONS("model-versions"),
+  /** The rollouts of candidate versions started by endpoints' rollout policies, keyed by rollout name. */
+  ALIAS_ROLLOUTS("alias-rollouts"),
   /** Which variant served a request id, for feedback; entries expire. */
   FEEDBACK("feedback");
 

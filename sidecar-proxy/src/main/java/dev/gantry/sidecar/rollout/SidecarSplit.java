@@ -39,7 +39,7 @@ public final class SidecarSplit implements TrafficSplit {
     if (kept.size() == es.variants().size() || kept.isEmpty()) {
       return Future.succeededFuture();
     }
-    return admin.applyKnown(new EndpointSpec(es.name(), es.salt(), es.stickyKey(), es.allowOverride(), kept),
+    return admin.applyKnown(es.withVariants(kept),
         OptionalLong.of(record.revision())).mapEmpty();
   }
 
@@ -61,7 +61,7 @@ public final class SidecarSplit implements TrafficSplit {
     if (!changed) {
       return Future.succeededFuture();
     }
-    return admin.applyKnown(new EndpointSpec(es.name(), es.salt(), es.stickyKey(), es.allowOverride(), variants),
+    return admin.applyKnown(es.withVariants(variants),
         OptionalLong.of(record.revision())).mapEmpty();
   }
 }

@@ -24,15 +24,32 @@ import java.util.Map;
  * @param stickyKey where a request's sticky key comes from; absent means every request is assigned at random
  * @param allowOverride whether {@code x-gantry-variant: <name>} may pin a request to a variant; absent means no
  * @param variants the variants, in the order their buckets are first laid out
+ * @param rolloutPolicy how a new version of the model behind one variant is rolled out; absent: none
  */
 public record EndpointSpec(String name, String salt, StickyKeySpec stickyKey, Boolean allowOverride,
-    List<VariantSpec> variants) {
+    List<VariantSpec> variants, dev.gantry.sidecar.rollout.RolloutPolicy rolloutPolicy) {
   private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
   private static final java.util.regex.Pattern VARIANT_NAME =
       java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
   public EndpointSpec {
     variants = variants == null ? null : Collections.unmodifiableList(new ArrayList<>(variants));
+  }
+
+  /** An endpoint without a rollout policy. */
+  public EndpointSpec(String name, String salt, StickyKeySpec stickyKey, Boolean allowOverride,
+      List<VariantSpec> variants) {
+    this(name, salt, stickyKey, allowOverride, variants, null);
+  }
+
+  /** The same endpoint with other variants. */
+  public EndpointSpec withVariants(List<VariantSpec> replaced) {
+    return new EndpointSpec(name, salt, stickyKey, allowOverride, replaced, rolloutPolicy);
+  }
+
+  /** The same endpoint under another name. */
+  public EndpointSpec named(String other) {
+    return new EndpointSpec(other, salt, stickyKey, allowOverride, variants, rolloutPolicy);
   }
 
   /** Everything wrong with this spec, each naming its field's path; empty when it is valid. */
@@ -92,6 +109,9 @@ public record EndpointSpec(String name, String salt, StickyKeySpec stickyKey, Bo
     }
     if (problems.stream().noneMatch(p -> p.path().endsWith(".weight")) && sum != 100) {
       problems.add(new SpecProblem("variants", "weights must sum to exactly 100, these sum to " + sum));
+    }
+    if (rolloutPolicy != null) {
+      problems.addAll(rolloutPolicy.problems(name, variants));
     }
     return problems;
   }

@@ -8,7 +8,9 @@ import dev.gantry.proto.inference.ModelInferResponse;
 import dev.gantry.proto.inference.ModelMetadataRequest;
 import dev.gantry.proto.inference.ModelMetadataResponse;
 import dev.gantry.proto.inference.ModelReadyRequest;
+import dev.gantry.proto.inference.ModelRepositoryParameter;
 import dev.gantry.proto.inference.RepositoryIndexRequest;
+import dev.gantry.proto.inference.RepositoryModelLoadRequest;
 import dev.gantry.proto.inference.ServerReadyRequest;
 import dev.gantry.sidecar.core.ErrorKind;
 import dev.gantry.sidecar.core.SidecarException;
@@ -143,6 +145,19 @@ public final class RunnerConnection {
         .map(r -> r.getModelsList().stream().filter(m -> !m.getVersion().isEmpty()).collect(Collectors.groupingBy(
             m -> m.getName(), Collectors.mapping(m -> m.getVersion(), Collectors.toCollection(TreeSet::new)))))
         .map(Map::copyOf);
+  }
+
+  /**
+   * Promotes ({@code promote_version}) or rejects ({@code reject_version}) a model's candidate version, through
+   * RepositoryModelLoad's parameters; the runner answers when the change serves (a minute at most: a promotion drains
+   * the old version).
+   */
+  public Future<Void> decide(String model, String key, long version, String reason) {
+    return call(GRPCInferenceServiceGrpcClient.RepositoryModelLoad, RepositoryModelLoadRequest.newBuilder()
+        .setModelName(model)
+        .putParameters(key, ModelRepositoryParameter.newBuilder().setInt64Param(version).build())
+        .putParameters("reason", ModelRepositoryParameter.newBuilder().setStringParam(reason).build())
+        .build(), TimeUnit.MINUTES.toNanos(1), Map.of(), null).mapEmpty();
   }
 
   public Future<Boolean> modelReady(String model, String version) {
