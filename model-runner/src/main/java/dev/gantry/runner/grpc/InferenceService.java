@@ -25,6 +25,7 @@ import dev.gantry.runner.source.AliasWatcher;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.server.GrpcServer;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -42,6 +43,10 @@ public final class InferenceService {
   public static final String PROMOTE = "promote_version";
   /** RepositoryModelLoad's parameter that rejects (unloads) a model's candidate version. */
   public static final String REJECT = "reject_version";
+  /** RepositoryModelLoad's parameter that makes a model serve a given registry version instead of its own. */
+  public static final String SERVE = "serve_version";
+  /** With {@link #SERVE}: the version served until then was rejected, and is not loaded again. */
+  public static final String REFUSE_CURRENT = "refuse_current";
 
   private final ModelManager models;
   private final String serverVersion;
@@ -135,25 +140,31 @@ public final class InferenceService {
    */
   private Optional<CompletableFuture<?>> decision(RepositoryModelLoadRequest req) {
     Map<String, ModelRepositoryParameter> p = req.getParametersMap();
-    boolean promote = p.containsKey(PROMOTE);
-    if (!promote && !p.containsKey(REJECT)) {
+    List<String> given = java.util.stream.Stream.of(PROMOTE, REJECT, SERVE).filter(p::containsKey).toList();
+    if (given.isEmpty()) {
       return Optional.empty();
     }
     String name = req.getModelName();
-    if (promote && p.containsKey(REJECT)) {
-      throw InferenceException.invalid("give either " + PROMOTE + " or " + REJECT + ", not both");
+    if (given.size() > 1) {
+      throw InferenceException.invalid("give one of " + PROMOTE + ", " + REJECT + " and " + SERVE + ", not "
+          + String.join(" and ", given));
     }
+    String key = given.get(0);
     if (watcher.isEmpty() || !watcher.get().follows(name) || !watcher.get().onNewVersion(name).equals("rollout")) {
       throw InferenceException.notFound("model '" + name + "' is not named by a model URI watched with"
-          + " on_new_version: rollout, so it has no candidate to " + (promote ? "promote" : "reject"));
+          + " on_new_version: rollout, so it has no candidate to " + (key.equals(PROMOTE) ? "promote"
+          : key.equals(REJECT) ? "reject" : "replace its version with"));
     }
-    long version = versionParameter(p.get(promote ? PROMOTE : REJECT), promote ? PROMOTE : REJECT);
-    if (promote) {
-      return Optional.of(watcher.get().promote(name, version));
-    }
+    long version = versionParameter(p.get(key), key);
     ModelRepositoryParameter reason = p.get("reason");
-    return Optional.of(watcher.get().reject(name, version, reason == null || reason.getStringParam().isBlank()
-        ? "rejected through the model repository API" : reason.getStringParam()));
+    String why = reason == null || reason.getStringParam().isBlank() ? "through the model repository API"
+        : reason.getStringParam();
+    return Optional.of(switch (key) {
+      case PROMOTE -> watcher.get().promote(name, version);
+      case REJECT -> watcher.get().reject(name, version, why);
+      default -> watcher.get().pin(name, version, p.containsKey(REFUSE_CURRENT)
+          && p.get(REFUSE_CURRENT).getBoolParam(), why);
+    });
   }
 
   private static long versionParameter(ModelRepositoryParameter p, String key) {

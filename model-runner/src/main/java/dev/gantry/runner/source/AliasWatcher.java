@@ -242,6 +242,52 @@ public final class AliasWatcher implements AutoCloseable {
     }, thread);
   }
 
+  /**
+   * Serves a given registry version of the model instead of the one it serves (what the cluster accepted, for a
+   * runner that started while its alias named another), dropping any candidate. The version served before is
+   * refused from then on when {@code refuseCurrent} (a rollout rejected it); otherwise the next check offers it again.
+   *
+   * @return what was done
+   */
+  public CompletableFuture<String> pin(String name, long version, boolean refuseCurrent, String why) {
+    return CompletableFuture.supplyAsync(() -> {
+      Sourced current = sources.current(name);
+      if (current.version() == version && sources.candidate(name).isEmpty()) {
+        return "version " + version + " of model '" + name + "' serves already";
+      }
+      SourceSpec spec = sources.spec(name);
+      ModelUri.Registered uri = (ModelUri.Registered) spec.uri();
+      Sourced next;
+      try {
+        next = sources.fetch(spec, sources.resolve((ModelUri.Registered) ModelUri.parse("models:/" + uri.name() + "/"
+            + version)));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("version " + version + " of " + uri.name() + " could not be"
+            + " downloaded: " + ModelSources.message(e), e);
+      }
+      Optional<Sourced> candidate = sources.candidate(name);
+      sources.offer(name, null);
+      sources.use(name, next);
+      try {
+        reload.apply(name).join();
+      } catch (RuntimeException e) {
+        sources.use(name, current);
+        candidate.ifPresent(c -> sources.offer(name, c));
+        throw e;
+      }
+      if (refuseCurrent && current.version() != version) {
+        refused.put(name, current.version());
+        sources.updateFailed(name, "version " + current.version() + " of " + uri.text() + " was rejected (" + why
+            + "); version " + version + " serves");
+      }
+      recordServed(name);
+      count(name, "pinned");
+      LOG.info("event=model_version_pinned model={} version={} replaced={} refused={} reason=\"{}\"", name, version,
+          current.version(), refuseCurrent, why);
+      return "version " + version + " of model '" + name + "' serves; version " + current.version() + " drains";
+    }, thread);
+  }
+
   /** The candidate to promote; null when {@code version} serves already. */
   private Sourced decided(String name, long version) {
     Optional<Sourced> candidate = sources.candidate(name);

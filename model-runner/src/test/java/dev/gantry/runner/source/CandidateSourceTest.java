@@ -120,6 +120,26 @@ class CandidateSourceTest {
       assertThat(inferVersion(client, "1").status()).isEqualTo(GrpcStatus.NOT_FOUND);
       assertThat(counter(runner, "rejected")).isEqualTo(1);
       assertThat(counter(runner, "promoted")).isEqualTo(1);
+
+      // serve_version: the version the cluster accepted replaces the one served; refuse_current keeps it out
+      RunnerClient.Outcome<?> pinned = client.call(GRPCInferenceServiceGrpcClient.RepositoryModelLoad,
+          RepositoryModelLoadRequest.newBuilder().setModelName("churn")
+              .putParameters(InferenceService.SERVE, ModelRepositoryParameter.newBuilder().setInt64Param(1).build())
+              .putParameters(InferenceService.REFUSE_CURRENT, ModelRepositoryParameter.newBuilder().setBoolParam(true)
+                  .build())
+              .putParameters("reason", ModelRepositoryParameter.newBuilder().setStringParam("rollout churn-v2 ended"
+                  + " rolled_back").build())
+              .build(), 60_000);
+      assertThat(pinned.status()).as(pinned.message()).isEqualTo(GrpcStatus.OK);
+      meta = metadata(client, "churn");
+      assertThat(meta.getVersionsList()).containsExactly("1");
+      assertThat(meta.getParametersMap().get("source_version").getInt64Param()).isEqualTo(1);
+      assertThat(meta.getParametersMap().get("update_failure").getStringParam())
+          .contains("version 2").contains("rejected (rollout churn-v2 ended rolled_back)");
+      mlflow.setAlias(REGISTERED, "staged", 2);
+      runner.watcher().orElseThrow().check("churn");
+      assertThat(metadata(client, "churn").getVersionsList()).containsExactly("1");
+      assertThat(counter(runner, "pinned")).isEqualTo(1);
     }
   }
 

@@ -24,6 +24,11 @@ public enum StateKind {
    * {@code model|member}: what a candidate's rollout waits for (every member's runner has the candidate loaded).
    */
   MODEL_VERSIONS("model-versions"),
+  /**
+   * The version of each model followed by a rollout policy that the cluster serves, keyed by model: set by the first
+   * report and by each promotion. A runner that starts while its alias names another version is made to serve it.
+   */
+  ACCEPTED_VERSIONS("accepted-versions"),
   /** The rollouts of candidate versions started by endpoints' rollout policies, keyed by rollout name. */
   ALIAS_ROLLOUTS("alias-rollouts"),
   /** Which variant served a request id, for feedback; entries expire. */

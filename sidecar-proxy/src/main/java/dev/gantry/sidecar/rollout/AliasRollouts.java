@@ -51,8 +51,13 @@ import org.slf4j.LoggerFactory;
  *       naming none get, and the old one drains) if it succeeded, reject it (unloaded; the old version keeps serving
  *       and the runner does not load it again while the alias names it) if it rolled back, was aborted or deleted;
  *   <li>once every member's runner has done so, deletes the finished rollout and gives the followed variant its
- *       whole weight back without the canary variant.
+ *       whole weight back without the canary variant; a promoted version becomes the model's accepted version
+ *       ({@link StateKind#ACCEPTED_VERSIONS}).
  * </ol>
+ *
+ * <p>Outside a rollout, a runner that serves another version than the accepted one (it started, or restarted, while
+ * the alias named a rejected version or one not rolled out yet) is made to serve the accepted version; a rejected
+ * one is then not loaded again, a newer one comes back as a candidate and is rolled out.
  *
  * <p>A candidate of a model no endpoint's policy follows is promoted at once, with a warning: that is what
  * {@code on_new_version: swap} would have done. Every write is a compare-and-set, so members acting on the same tick
@@ -76,12 +81,23 @@ public final class AliasRollouts {
   private final AtomicBoolean busy = new AtomicBoolean();
   /** What was last logged for each subject, so that a condition that lasts is logged once. */
   private final Map<String, String> logged = new ConcurrentHashMap<>();
+  /** When pinning {@code model|version} last failed, so that a registry that is down is not asked every tick. */
+  private final Map<String, Long> pinFailed = new ConcurrentHashMap<>();
+  /** How long after a failed pin it is tried again. */
+  private static final Duration PIN_RETRY = Duration.ofSeconds(30);
   private long timer = -1;
 
   /** What one member's runner serves of a model it follows with {@code on_new_version: rollout}. */
   public record ModelVersions(String model, String member, long serving, Long candidate) {
     static ModelVersions fromJson(String json) {
       return Documents.read(json, ModelVersions.class);
+    }
+  }
+
+  /** The version of a model the cluster serves, and what made it so. */
+  public record AcceptedVersion(String model, long version, String by) {
+    static AcceptedVersion fromJson(String json) {
+      return Documents.read(json, AcceptedVersion.class);
     }
   }
 
@@ -130,6 +146,8 @@ public final class AliasRollouts {
   private record Finish(AliasRollout rollout, String json, boolean promoted) implements Action {}
 
   private record DeleteRollout(RolloutRecord record) implements Action {}
+
+  private record Pin(String model, long version, boolean refuseCurrent, String reason) implements Action {}
 
   public AliasRollouts(Vertx vertx, StateStore store, EndpointTable endpoints, SpecTable<RolloutRecord> rollouts,
       SpecAdmin<EndpointSpec, EndpointRecord> endpointAdmin, SpecAdmin<RolloutSpec, RolloutRecord> rolloutAdmin,
@@ -263,6 +281,27 @@ public final class AliasRollouts {
             rolloutsNow, actions);
         continue;
       }
+      // outside a rollout every runner serves the version the cluster accepted: a runner that started while the
+      // alias named another (a rejected version, or one not rolled out yet) is made to serve it
+      Optional<String> acceptedJson = store.get(StateKind.ACCEPTED_VERSIONS, model);
+      if (acceptedJson.isEmpty()) {
+        store.compareAndSet(StateKind.ACCEPTED_VERSIONS, model, Optional.empty(), Documents.write(
+            new AcceptedVersion(model, mine.serving(), "first report, by " + self)));
+        continue;
+      }
+      AcceptedVersion accepted = AcceptedVersion.fromJson(acceptedJson.get());
+      if (mine.serving() != accepted.version()) {
+        Optional<AliasRollout> rejected = handoffJson.values().stream().map(AliasRollout::fromJson)
+            .filter(h -> h.model().equals(model) && h.version() == mine.serving() && "rejected".equals(h.state()))
+            .findFirst();
+        String reason = rejected.map(h -> h.note()).orElse("the cluster serves version " + accepted.version()
+            + " (" + accepted.by() + ")");
+        if (!pinFailed.containsKey(model + "|" + accepted.version())
+            || clock.millis() - pinFailed.get(model + "|" + accepted.version()) > PIN_RETRY.toMillis()) {
+          actions.add(new Pin(model, accepted.version(), rejected.isPresent(), reason));
+        }
+        continue;
+      }
       if (mine.candidate() == null) {
         continue;
       }
@@ -365,6 +404,12 @@ public final class AliasRollouts {
     if (action instanceof Finish f) {
       return finish(f);
     }
+    if (action instanceof Pin p) {
+      return runner.pin(p.model(), p.version(), p.refuseCurrent(), p.reason())
+          .onSuccess(v -> LOG.info("event=alias_version_pinned model={} version={} refused_current={} reason=\"{}\"",
+              p.model(), p.version(), p.refuseCurrent(), p.reason()))
+          .onFailure(e -> pinFailed.put(p.model() + "|" + p.version(), clock.millis()));
+    }
     DeleteRollout d = (DeleteRollout) action;
     return rolloutAdmin.delete(d.record().spec().name(), OptionalLong.of(d.record().revision())).mapEmpty();
   }
@@ -415,8 +460,14 @@ public final class AliasRollouts {
         return Future.<Void>succeededFuture();
       }
       return endpointAdmin.applyKnown(er.spec().withVariants(variants), OptionalLong.of(er.revision())).mapEmpty();
-    }).compose(v -> vertx.executeBlocking(() -> store.compareAndSet(StateKind.ALIAS_ROLLOUTS, h.rollout(),
-        Optional.of(f.json()), h.toJson()), false)).map(written -> {
+    }).compose(v -> vertx.executeBlocking(() -> {
+      if (f.promoted()) {
+        // written before the hand-off is marked finished: whoever sees it finished sees the version it accepted
+        store.put(StateKind.ACCEPTED_VERSIONS, h.model(), Documents.write(new AcceptedVersion(h.model(),
+            h.version(), "rollout " + h.rollout())));
+      }
+      return store.compareAndSet(StateKind.ALIAS_ROLLOUTS, h.rollout(), Optional.of(f.json()), h.toJson());
+    }, false)).map(written -> {
           if (written) {
             Counter.builder("gantry.alias.rollouts")
                 .description("Rollouts of a watched alias's new versions, by how they ended (promoted or rejected)")

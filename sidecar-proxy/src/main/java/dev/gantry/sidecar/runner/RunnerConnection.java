@@ -160,6 +160,19 @@ public final class RunnerConnection {
         .build(), TimeUnit.MINUTES.toNanos(1), Map.of(), null).mapEmpty();
   }
 
+  /**
+   * Makes a model watched with {@code on_new_version: rollout} serve a given registry version instead of its own
+   * ({@code serve_version}); with {@code refuseCurrent}, the version it served until then is not loaded again.
+   */
+  public Future<Void> pin(String model, long version, boolean refuseCurrent, String reason) {
+    return call(GRPCInferenceServiceGrpcClient.RepositoryModelLoad, RepositoryModelLoadRequest.newBuilder()
+        .setModelName(model)
+        .putParameters("serve_version", ModelRepositoryParameter.newBuilder().setInt64Param(version).build())
+        .putParameters("refuse_current", ModelRepositoryParameter.newBuilder().setBoolParam(refuseCurrent).build())
+        .putParameters("reason", ModelRepositoryParameter.newBuilder().setStringParam(reason).build())
+        .build(), TimeUnit.MINUTES.toNanos(2), Map.of(), null).mapEmpty();
+  }
+
   public Future<Boolean> modelReady(String model, String version) {
     return call(GRPCInferenceServiceGrpcClient.ModelReady,
         ModelReadyRequest.newBuilder().setName(model).setVersion(version).build(), CONTROL_TIMEOUT_NANOS, Map.of(),

@@ -174,41 +174,55 @@ class AliasRolloutTest {
     }
   }
 
+  /** One pod: a runner asking its own registry stand-in, and a sidecar member of the test's cluster. */
+  record Pod(ModelRunner runner, Sidecar sidecar, Http data) {
+    void close() {
+      sidecar.close();
+      runner.close();
+    }
+  }
+
+  static Pod pod(MlflowStandIn mlflow, Path cache, String cluster, int port, List<String> members) {
+    SourceSpec champion = new SourceSpec("churn", ModelUri.parse("models:/" + REGISTERED + "@champion"),
+        Optional.of(Duration.ofSeconds(1)), SourceSpec.OnNewVersion.ROLLOUT);
+    ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(AliasFollowTest.examples())
+        .withoutRepository().withSources(List.of(champion), cache), Map.of("MLFLOW_TRACKING_URI", mlflow.uri()));
+    Sidecar sidecar = Sidecar.start(SidecarConfig.forRunner(runner.grpcPort(), "churn")
+        .withAdmin(Optional.empty(), List.of(new EndpointSpecParser().yaml(ENDPOINT)))
+        .withCluster(new dev.gantry.sidecar.cluster.ClusterSettings(true, cluster, "127.0.0.1", port, members,
+            Optional.empty())));
+    return new Pod(runner, sidecar, new Http(sidecar.port()));
+  }
+
+  static List<Object> versions(Pod pod) {
+    return pod.data().get("/v2/models/churn").json().getJsonArray("versions").getList();
+  }
+
   @Test
-  void aCandidateIsRolledOutOnlyOnceEveryMembersRunnerHasItLoaded(@TempDir Path dir) throws Exception {
-    // two pods, each a runner and a sidecar, the sidecars one cluster; each runner asks its own registry stand-in,
-    // so that the test decides when the second pod's runner sees the new version
+  void everyPodLoadsTheCandidateBeforeItsRolloutAndAPodStartedAfterARollbackServesTheAcceptedVersion(
+      @TempDir Path dir) throws Exception {
+    // two pods whose sidecars form one cluster; each runner asks its own registry stand-in, so that the test
+    // decides when the second pod's runner sees the new version
     List<MlflowStandIn> registries = List.of(new MlflowStandIn(), new MlflowStandIn());
-    List<ModelRunner> runners = new ArrayList<>();
-    List<Sidecar> sidecars = new ArrayList<>();
+    List<Pod> pods = new ArrayList<>();
+    AtomicBoolean stop = new AtomicBoolean();
+    List<Thread> clients = new ArrayList<>();
     try {
       int[] ports = {dev.gantry.sidecar.JavaProcess.freePort(), dev.gantry.sidecar.JavaProcess.freePort()};
       List<String> members = List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1]);
       String cluster = "alias-rollout-test-" + java.util.UUID.randomUUID();
       for (int i = 0; i < 2; i++) {
-        MlflowStandIn mlflow = registries.get(i);
-        for (int v = 1; v <= 2; v++) {
-          mlflow.register(REGISTERED, v, "None", mlflowModel(dir.resolve("registry" + i), v));
+        for (int v = 1; v <= 3; v++) {
+          registries.get(i).register(REGISTERED, v, "None", mlflowModel(dir.resolve("registry" + i), v));
         }
-        mlflow.setAlias(REGISTERED, "champion", 1);
-        SourceSpec champion = new SourceSpec("churn", ModelUri.parse("models:/" + REGISTERED + "@champion"),
-            Optional.of(Duration.ofSeconds(1)), SourceSpec.OnNewVersion.ROLLOUT);
-        ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(AliasFollowTest.examples())
-            .withoutRepository().withSources(List.of(champion), dir.resolve("cache" + i)),
-            Map.of("MLFLOW_TRACKING_URI", mlflow.uri()));
-        runners.add(runner);
-        sidecars.add(Sidecar.start(SidecarConfig.forRunner(runner.grpcPort(), "churn")
-            .withAdmin(Optional.empty(), List.of(new EndpointSpecParser().yaml(ENDPOINT)))
-            .withCluster(new dev.gantry.sidecar.cluster.ClusterSettings(true, cluster, "127.0.0.1", ports[i],
-                members, Optional.empty()))));
+        registries.get(i).setAlias(REGISTERED, "champion", 1);
+        pods.add(pod(registries.get(i), dir.resolve("cache" + i), cluster, ports[i], members));
       }
-      await().atMost(Duration.ofSeconds(60)).until(() -> sidecars.get(0).store().members().size() == 2);
-      Http admin = new Http(sidecars.get(0).adminPort());
-      List<Http> data = List.of(new Http(sidecars.get(0).port()), new Http(sidecars.get(1).port()));
+      await().atMost(Duration.ofSeconds(60)).until(() -> pods.get(0).sidecar().store().members().size() == 2);
+      Http admin = new Http(pods.get(0).sidecar().adminPort());
 
       registries.get(0).setAlias(REGISTERED, "champion", 2);
-      await().atMost(Duration.ofSeconds(30)).until(() -> data.get(0).get("/v2/models/churn").json()
-          .getJsonArray("versions").size() == 2);
+      await().atMost(Duration.ofSeconds(30)).until(() -> versions(pods.get(0)).size() == 2);
       // the first pod has the candidate, the second not yet: no rollout starts, for as long as that lasts
       long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();
       while (System.nanoTime() < until) {
@@ -216,16 +230,17 @@ class AliasRolloutTest {
         assertThat(variants(admin)).containsExactly("champion=100");
         Thread.sleep(200);
       }
-      // the rollout's analysis needs requests on both pods
-      AtomicBoolean stop = new AtomicBoolean();
+      // the rollout's analysis needs requests on both pods (the pods' HTTP ports stay; the second pod is replaced
+      // later, so each client asks whichever pod holds its slot now)
       List<String> failed = Collections.synchronizedList(new ArrayList<>());
-      List<Thread> clients = new ArrayList<>();
-      for (Http h : data) {
+      for (int i = 0; i < 2; i++) {
+        int slot = i;
         Thread t = new Thread(() -> {
           for (int n = 0; !stop.get(); n++) {
-            Http.Reply r = h.tryPost("/v2/models/churn/infer", "application/json", ROWS.get(n % 2));
+            Http.Reply r = pods.get(slot).data().tryPost("/v2/models/churn/infer", "application/json",
+                ROWS.get(n % 2));
             if (r.status() != 200) {
-              failed.add(r.status() + " " + r.body());
+              failed.add(r.header("x-gantry-variant") + " " + r.status() + " " + r.body());
             }
           }
         });
@@ -233,24 +248,42 @@ class AliasRolloutTest {
         clients.add(t);
       }
       registries.get(1).setAlias(REGISTERED, "champion", 2);
-      try {
-        await().atMost(Duration.ofSeconds(90)).until(() -> "promoted".equals(state(admin, "churn-v2")));
-      } finally {
-        stop.set(true);
-        for (Thread t : clients) {
-          t.join();
-        }
-      }
+      await().atMost(Duration.ofSeconds(90)).until(() -> "promoted".equals(state(admin, "churn-v2")));
       assertThat(failed).isEmpty();
-      for (Http h : data) {
-        assertThat(h.get("/v2/models/churn").json().getJsonArray("versions").getList()).containsExactly("2");
-        assertThat(h.postJson("/v2/models/churn/infer", ROWS.get(1)).json().getString("model_version"))
+      for (Pod pod : pods) {
+        assertThat(versions(pod)).containsExactly("2");
+        assertThat(pod.data().postJson("/v2/models/churn/infer", ROWS.get(1)).json().getString("model_version"))
             .isEqualTo("2");
       }
       assertThat(variants(admin)).containsExactly("champion=100");
+
+      // v3 is rolled back on both pods
+      registries.forEach(r -> r.setAlias(REGISTERED, "champion", 3));
+      await().atMost(Duration.ofSeconds(90)).until(() -> "rejected".equals(state(admin, "churn-v3")));
+      assertThat(failed).isNotEmpty().allMatch(f -> f.startsWith("champion-v3 "));
+      stop.set(true);
+      for (Thread t : clients) {
+        t.join();
+      }
+
+      // the second pod restarts while the alias still names the rejected v3: its new runner starts on v3, and is
+      // made to serve v2, the version the cluster accepted, without rolling v3 out again
+      pods.get(1).close();
+      pods.set(1, pod(registries.get(1), dir.resolve("cache1-restarted"), cluster, ports[1], members));
+      await().atMost(Duration.ofSeconds(60)).until(() -> versions(pods.get(1)).equals(List.of("2")));
+      JsonObject meta = pods.get(1).data().get("/v2/models/churn").json();
+      assertThat(meta.getJsonObject("parameters").getString("update_failure"))
+          .contains("version 3").contains("rejected (rollout churn-v3 ended rolled_back)");
+      pods.get(1).runner().watcher().orElseThrow().check("churn");
+      assertThat(versions(pods.get(1))).containsExactly("2");
+      assertThat(state(admin, "churn-v3")).isEqualTo("rejected");
+      assertThat(variants(admin)).containsExactly("champion=100");
     } finally {
-      sidecars.forEach(Sidecar::close);
-      runners.forEach(ModelRunner::close);
+      stop.set(true);
+      for (Thread t : clients) {
+        t.join();
+      }
+      pods.forEach(Pod::close);
       registries.forEach(MlflowStandIn::close);
     }
   }
