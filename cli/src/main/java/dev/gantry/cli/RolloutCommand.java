@@ -13,7 +13,7 @@ import picocli.CommandLine.ParentCommand;
  * abort, retry). Rollouts themselves are applied with {@code gantry apply -f} ({@code kind: rollout}).
  */
 @Command(name = "rollout", mixinStandardHelpOptions = true, description = "Watch and steer canary rollouts.",
-    subcommands = RolloutCommand.Status.class)
+    subcommands = {RolloutCommand.Status.class, RolloutCommand.Aliases.class})
 final class RolloutCommand {
   @ParentCommand
   Gantry gantry;
@@ -52,6 +52,28 @@ final class RolloutCommand {
       }
       rollout.gantry.out().print(output.equals("json") ? new ObjectMapper().writerWithDefaultPrettyPrinter()
           .writeValueAsString(reply.body()) + System.lineSeparator() : Tables.rolloutStatus(reply.body(), decisions));
+      rollout.gantry.out().flush();
+      return 0;
+    }
+  }
+
+  @Command(name = "aliases", description = "Show the rollouts that endpoints' rollout policies started for new"
+      + " versions of watched aliases, and how each ended (promoted or rejected).")
+  static final class Aliases implements Callable<Integer> {
+    @ParentCommand
+    RolloutCommand rollout;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json")
+    String output;
+
+    @Override
+    public Integer call() throws IOException {
+      AdminClient.Reply reply = rollout.gantry.client().get("/admin/v1/alias-rollouts");
+      if (rollout.gantry.refused(reply)) {
+        return 1;
+      }
+      rollout.gantry.out().print(output.equals("json") ? new ObjectMapper().writerWithDefaultPrettyPrinter()
+          .writeValueAsString(reply.body()) + System.lineSeparator() : Tables.aliasRollouts(reply.body()));
       rollout.gantry.out().flush();
       return 0;
     }

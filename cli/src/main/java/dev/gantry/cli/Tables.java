@@ -193,6 +193,21 @@ final class Tables {
     return "random";
   }
 
+  static String aliasRollouts(JsonNode body) {
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"ROLLOUT", "ENDPOINT", "MODEL", "VERSION", "FROM", "STATE", "NOTE"});
+    for (JsonNode h : body.path("items")) {
+      rows.add(new String[] {h.path("rollout").asText(), h.path("endpoint").asText(), h.path("model").asText(),
+          h.path("version").asText(), h.path("previous").asText(), h.path("state").asText(),
+          h.path("note").asText("")});
+    }
+    if (rows.size() == 1) {
+      return "no alias rollouts (an endpoint's rollout_policy starts one when a runner watching an alias with"
+          + " on_new_version: rollout loads a new version)" + System.lineSeparator();
+    }
+    return render(rows);
+  }
+
   static String render(List<String[]> rows) {
     int[] widths = new int[rows.get(0).length];
     for (String[] row : rows) {
