@@ -49,6 +49,8 @@ class GantryServeTest {
     Path log = logDir.resolve("serve.log");
     ProcessBuilder b = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     b.environment().put("GANTRY_HOME", root().toString());
+    // ready without the sidecar's warm-up (tested in the sidecar module): several tests share 2 cores
+    b.environment().put("GANTRY_WARMUP_MS", "0");
     b.environment().putAll(env);
     Process p = b.start();
     await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(250)).until(() ->

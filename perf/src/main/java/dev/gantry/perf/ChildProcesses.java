@@ -66,10 +66,16 @@ final class ChildProcesses implements AutoCloseable {
 
   /** Starts {@code command} and returns once it has printed {@code marker}; its output is drained after that. */
   Process start(String marker, String... command) throws IOException {
+    return start(java.util.Map.of(), marker, command);
+  }
+
+  /** {@link #start(String, String...)} with more environment variables. */
+  Process start(java.util.Map<String, String> env, String marker, String... command) throws IOException {
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     // sidecars alone, admin API on an ephemeral port: builds that predate these settings ignore the variables
     builder.environment().put("GANTRY_CLUSTER", "off");
     builder.environment().put("GANTRY_ADMIN_PORT", "0");
+    builder.environment().putAll(env);
     Process p = builder.start();
     processes.add(p);
     BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()));

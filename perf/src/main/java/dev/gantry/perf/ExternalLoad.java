@@ -66,7 +66,7 @@ final class ExternalLoad {
     Path script = dir.resolve("post.lua");
     Files.writeString(script, String.join("\n",
         "wrk.method = \"POST\"",
-        "wrk.body = [[" + json + "]]",
+        "wrk.body = [==[" + json + "]==]",
         "wrk.headers[\"Content-Type\"] = \"application/json\"",
         "done = function(s, latency, requests)",
         "  io.write(string.format(\"gantry-wrk %d %d %d %d %d %d %d %d %d\\n\", s.requests, s.duration,",

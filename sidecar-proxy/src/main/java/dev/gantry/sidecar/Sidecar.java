@@ -61,6 +61,7 @@ import dev.gantry.sidecar.core.ErrorKind;
 import dev.gantry.sidecar.core.ForwardedHeaders;
 import dev.gantry.sidecar.core.SidecarException;
 import dev.gantry.sidecar.health.HealthRoutes;
+import dev.gantry.sidecar.health.Warmup;
 import dev.gantry.sidecar.measure.Measure;
 import dev.gantry.sidecar.measure.ProxyMetrics;
 import dev.gantry.sidecar.path.RequestPath;
@@ -131,6 +132,7 @@ public final class Sidecar implements AutoCloseable {
   private final CountsFlusher flusher;
   private final RolloutController controller;
   private final AliasRollouts aliasRollouts;
+  private final Warmup warmup;
   private final IstioSplit istio;
   /** How often rollout leases are renewed and intervals looked at. */
   private static final long ROLLOUT_TICK_MS = 250;
@@ -142,7 +144,8 @@ public final class Sidecar implements AutoCloseable {
   private Sidecar(Vertx vertx, RunnerConnection runner, RunnerHealth health, PrometheusMeterRegistry registry,
       RequestPath path, int port, List<HttpServer> servers, Set<HttpConnection> connections, StateStore store,
       Upstreams upstreams, AdminServer admin, EndpointTable endpoints, ShadowMirror mirror, CountsFlusher flusher,
-      RolloutController controller, AliasRollouts aliasRollouts, IstioSplit istio) {
+      RolloutController controller, AliasRollouts aliasRollouts, Warmup warmup, IstioSplit istio) {
+    this.warmup = warmup;
     this.controller = controller;
     this.aliasRollouts = aliasRollouts;
     this.istio = istio;
@@ -255,7 +258,9 @@ public final class Sidecar implements AutoCloseable {
         runner, registry, Clock.systemUTC());
     RolloutRoutes rolloutRoutes = new RolloutRoutes(vertx, store, new RolloutCommands(vertx, store, rolloutCounts,
         controller, Clock.systemUTC()));
-    AdapterContext context = new AdapterContext(path, catalog, runner, health, new Measure(metrics),
+    Warmup warmup = new Warmup(vertx, health, runner, name -> endpoints.snapshot().isEndpoint(name),
+        config.defaultModel(), config.warmupMs());
+    AdapterContext context = new AdapterContext(path, catalog, runner, health, new Measure(metrics, warmup::isWarmup),
         new ForwardedHeaders(config.forwardHeaders()), config.maxBodyBytes(), config.defaultModel(), VERSION, routes);
     int instances = config.eventLoops() > 0 ? config.eventLoops() : Runtime.getRuntime().availableProcessors();
     // Vert.x shares one listening socket between the instances only when they ask for the same port, and an
@@ -267,10 +272,10 @@ public final class Sidecar implements AutoCloseable {
     try {
       // the first instance binds (possibly an ephemeral port); the others share that port
       vertx.deployVerticle(new Front(config, context, registry, boundPort, servers, connections,
-          experimentRoutes)).await();
+          experimentRoutes, warmup)).await();
       if (instances > 1) {
         vertx.deployVerticle(() -> new Front(config, context, registry, boundPort, servers, connections,
-            experimentRoutes),
+            experimentRoutes, warmup),
             new DeploymentOptions().setInstances(instances - 1)).await();
       }
     } catch (Exception e) {
@@ -310,6 +315,7 @@ public final class Sidecar implements AutoCloseable {
           + config.adminPort() + ": " + e.getMessage(), e);
     }
     health.start();
+    warmup.start(boundPort.get());
     flusher.start(COUNTS_FLUSH_MS);
     controller.start(ROLLOUT_TICK_MS);
     aliasRollouts.start(ALIAS_ROLLOUT_TICK_MS);
@@ -318,7 +324,7 @@ public final class Sidecar implements AutoCloseable {
         runner.address(), config.defaultModel().orElse("-"), instances, config.maxInFlight(),
         config.requestTimeoutMs(), config.maxBodyBytes(), store.members(), endpoints.snapshot().endpoints().keySet());
     return new Sidecar(vertx, runner, health, registry, path, boundPort.get(), servers, connections, store, upstreams,
-        admin, endpoints, mirror, flusher, controller, aliasRollouts, istio);
+        admin, endpoints, mirror, flusher, controller, aliasRollouts, warmup, istio);
   }
 
   /** One HTTP server on one event loop. */
@@ -330,9 +336,11 @@ public final class Sidecar implements AutoCloseable {
     private final List<HttpServer> servers;
     private final Set<HttpConnection> connections;
     private final ExperimentRoutes experiments;
+    private final Warmup warmup;
 
     Front(SidecarConfig config, AdapterContext context, PrometheusMeterRegistry registry, AtomicInteger port,
-        List<HttpServer> servers, Set<HttpConnection> connections, ExperimentRoutes experiments) {
+        List<HttpServer> servers, Set<HttpConnection> connections, ExperimentRoutes experiments, Warmup warmup) {
+      this.warmup = warmup;
       this.experiments = experiments;
       this.config = config;
       this.context = context;
@@ -350,7 +358,7 @@ public final class Sidecar implements AutoCloseable {
       for (ProtocolAdapter adapter : ADAPTERS) {
         adapter.mount(router, context);
       }
-      HealthRoutes.mount(router, context.health());
+      HealthRoutes.mount(router, context.health(), warmup::warm);
       experiments.mountFeedback(router);
       router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
       router.route().last().handler(rc -> HttpSupport.fail(rc, new SidecarException(ErrorKind.NOT_FOUND,
@@ -491,6 +499,7 @@ public final class Sidecar implements AutoCloseable {
     health.stop();
     controller.stop();
     aliasRollouts.stop();
+    warmup.stop();
     istio.close();
     flusher.stop();
     admin.close().await();

@@ -78,6 +78,10 @@ final class SidecarOptions {
   @Option(names = "--runner-keepalive-ms", defaultValue = "${env:GANTRY_RUNNER_KEEPALIVE_MS:-5000}",
       description = "HTTP/2 PING period to the runner; a PING unanswered for this long closes the connection")
   int runnerKeepaliveMs;
+  @Option(names = "--warmup-ms", defaultValue = "${env:GANTRY_WARMUP_MS:-60000}",
+      description = "longest warm-up before /readyz turns true: the sidecar sends itself requests for the runner's"
+          + " models until its throughput stops rising (0: none, ready as soon as the runner is)")
+  int warmupMs;
   @Option(names = "--forward-headers", defaultValue = "${env:GANTRY_FORWARD_HEADERS:-}",
       description = "comma-separated extra headers / gRPC metadata keys passed on to the runner")
   String forwardHeaders;
@@ -241,7 +245,7 @@ final class SidecarOptions {
         range("--event-loops", eventLoops, 0, 256), range("--shutdown-grace-ms", shutdownGraceMs, 0, Integer.MAX_VALUE),
         range("--runner-keepalive-ms", runnerKeepaliveMs, 100, Integer.MAX_VALUE), headerNames(), clusterSettings(),
         adminHost.trim(), range("--admin-port", adminPort, 0, 65535), adminToken(), file.endpoints(),
-        file.shadows(), file.experiments(), file.rollouts());
+        file.shadows(), file.experiments(), file.rollouts(), range("--warmup-ms", warmupMs, 0, 600_000));
   }
 
   private int range(String flag, int value, int min, int max) {

@@ -44,7 +44,10 @@ public final class JavaProcess implements AutoCloseable {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Dai.djl.offline=true", "-Xmx512m", "-cp", System.getProperty("java.class.path"), mainClass));
     command.addAll(List.of(args));
-    return new JavaProcess(new ProcessBuilder(command).redirectErrorStream(true).start(), readyMarker);
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    // sidecars are ready without warming up unless a test asks for it (--warmup-ms): tests start many, on 2 cores
+    builder.environment().putIfAbsent("GANTRY_WARMUP_MS", "0");
+    return new JavaProcess(builder.start(), readyMarker);
   }
 
   public static JavaProcess runner(int grpcPort, String... extra) throws Exception {

@@ -19,9 +19,20 @@ public final class Measure {
   private static final String KEY = "gantry.measurement";
 
   private final ProxyMetrics metrics;
+  private final java.util.function.Predicate<HttpServerRequest> uncounted;
 
   public Measure(ProxyMetrics metrics) {
+    this(metrics, r -> false);
+  }
+
+  /** @param uncounted the requests not to count: the sidecar's own warm-up requests */
+  public Measure(ProxyMetrics metrics, java.util.function.Predicate<HttpServerRequest> uncounted) {
     this.metrics = requireNonNull(metrics, "metrics");
+    this.uncounted = requireNonNull(uncounted, "uncounted");
+  }
+
+  private Measurement open(HttpServerRequest request, String protocol) {
+    return uncounted.test(request) ? metrics.openUncounted(protocol) : metrics.open(protocol);
   }
 
   /**
@@ -35,7 +46,7 @@ public final class Measure {
     requireNonNull(target, "target");
     // a platform handler: Vert.x Web lets only those run before the body handler
     return rc -> {
-      Measurement m = metrics.open(protocol);
+      Measurement m = open(rc.request(), protocol);
       rc.put(KEY, m);
       String[] modelAndVersion = target.apply(rc);
       m.target(modelAndVersion[0], modelAndVersion[1]);
@@ -59,7 +70,7 @@ public final class Measure {
    * the stream ends without one).
    */
   public Measurement grpc(HttpServerRequest request, String protocol) {
-    Measurement m = metrics.open(protocol);
+    Measurement m = open(request, protocol);
     HttpServerResponse response = request.response();
     // Vert.x may call the close handler before the end handler when a stream ends normally: both
     // read the status the client was sent, and the measurement counts only the first

@@ -24,16 +24,20 @@ public final class Measurement {
   private volatile AtomicInteger active;
   private final Promise<Void> abandoned = Promise.promise();
 
-  Measurement(ProxyMetrics metrics, String protocol) {
+  /** Whether the request is counted (the sidecar's own warm-up requests are not). */
+  private final boolean counted;
+
+  Measurement(ProxyMetrics metrics, String protocol, boolean counted) {
     this.metrics = metrics;
     this.protocol = protocol;
+    this.counted = counted;
   }
 
   /** The model and version the request asked for; counts it as active from now on. */
   public void target(String model, String version) {
     this.model = model == null ? "" : model;
     this.version = version == null ? "" : version;
-    if (active == null && !closed.get()) {
+    if (counted && active == null && !closed.get()) {
       active = metrics.enter(this.model, this.version, protocol);
     }
   }
@@ -67,6 +71,9 @@ public final class Measurement {
     long nanos = System.nanoTime() - startNanos;
     if (!ok && fallback == ErrorKind.CANCELLED && error == null) {
       abandoned.tryComplete();
+    }
+    if (!counted) {
+      return;
     }
     if (ok && error == null) {
       metrics.succeeded(model, answeredVersion == null ? version : answeredVersion, protocol, variant, nanos,

@@ -64,7 +64,12 @@ public final class ProxyMetrics {
 
   /** Opens the measurement of one prediction request of a protocol. */
   public Measurement open(String protocol) {
-    return new Measurement(this, protocol);
+    return new Measurement(this, protocol, true);
+  }
+
+  /** A measurement that counts nothing: the sidecar's own warm-up requests. */
+  public Measurement openUncounted(String protocol) {
+    return new Measurement(this, protocol, false);
   }
 
   public MeterRegistry registry() {
