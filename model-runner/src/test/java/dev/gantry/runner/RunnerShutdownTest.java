@@ -93,9 +93,11 @@ class RunnerShutdownTest {
   void sigtermUnderLoadAnswersEveryCallThatArrivedAndExitsWithinTheGracePeriod() throws Exception {
     Path mlp = TestModels.examples().resolve("churn-torchscript");
     TestModels.copyModel(mlp, repo, "mlp");
-    // "parked": a lone request waits 1 s in the queue for company, so some are waiting at SIGTERM
+    // "parked": a lone request waits 1 s in the queue for company (always, not only while busy), so
+    // some are waiting at SIGTERM
     TestModels.copyModel(mlp, repo, "parked", "max_queue_delay_microseconds: 500",
-        "max_queue_delay_microseconds: 1000000", "preferred_batch_sizes: [16, 32]", "preferred_batch_sizes: []");
+        "max_queue_delay_microseconds: 1000000\n  queue_delay_policy: always",
+        "preferred_batch_sizes: [16, 32]", "preferred_batch_sizes: []");
     try (RunnerProcess runner = RunnerProcess.start("--model-repository", repo.toString(),
         "--shutdown-grace-ms", Long.toString(GRACE_MS));
         RunnerClient client = new RunnerClient(runner.grpcPort())) {
@@ -141,9 +143,10 @@ class RunnerShutdownTest {
 
   @Test
   void aCallLongerThanTheGracePeriodDoesNotHoldTheShutdownUp() throws Exception {
-    // a lone request waits 10 s in this queue, far beyond the half-second grace period below
+    // a lone request waits 10 s in this queue (always, not only while busy), far beyond the
+    // half-second grace period below
     TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "slow",
-        "max_queue_delay_microseconds: 500", "max_queue_delay_microseconds: 10000000",
+        "max_queue_delay_microseconds: 500", "max_queue_delay_microseconds: 10000000\n  queue_delay_policy: always",
         "preferred_batch_sizes: [16, 32]", "preferred_batch_sizes: []");
     ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo));
     try (RunnerClient client = new RunnerClient(runner.grpcPort())) {

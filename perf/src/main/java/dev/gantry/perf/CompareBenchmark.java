@@ -86,11 +86,7 @@ public final class CompareBenchmark {
       // both runners, and this JVM's client, past their first seconds before anything is measured:
       // otherwise the build measured first also pays for warming the client
       for (int b = 0; b < 2; b++) {
-        for (String model : List.of("mlp-unbatched", "mlp-batched")) {
-          var request = RunnerBenchmark.request(model);
-          var stub = stubs.get(b);
-          load.closedLoop(() -> stub.modelInfer(request), SidecarBenchmark.SATURATION, Math.max(5, seconds) / 2);
-        }
+        RunnerBenchmark.warmUp(load, stubs.get(b), RunnerBenchmark.GRPC, seconds);
       }
       for (RunnerBenchmark.Scenario s : RunnerBenchmark.GRPC) {
         both(s.name(), s.concurrency() + " in flight", "Vert.x", "runner",

@@ -14,14 +14,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.HdrHistogram.Recorder;
 
 /**
  * The model-runner benchmark: the in-process DJL ceiling (batch 1 and 32) against gRPC
  * ModelInfer over loopback at concurrency 1 and 64, with dynamic batching off and on, all on
- * the TorchScript churn MLP and all in one run so that the ratios compare like with like. The
- * runner is the built jar in a process of its own; the ceiling runs in a JVM of its own on that
- * jar. {@link CompareBenchmark} runs the same scenarios against two builds.
+ * the TorchScript churn MLP and all in one run so that the ratios compare like with like.
+ * "Batching on" is the default {@code queue_delay_policy} (wait for more only while another
+ * instance is busy); the same model with {@code queue_delay_policy: always} (a lone request waits
+ * the whole delay, the runner's behaviour before issue 12) runs last, here only. The runner is the
+ * built jar in a process of its own; the ceiling runs in a JVM of its own on that jar.
+ * {@link CompareBenchmark} runs the same scenarios against two builds, all but the {@code always}
+ * ones (a baseline build may not know the option).
  *
  * <p>Run: {@code perf/bench-runner.sh [seconds-per-scenario]}.
  */
@@ -30,16 +35,26 @@ public final class RunnerBenchmark {
 
   private RunnerBenchmark() {}
 
+  /** The batched model with {@code queue_delay_policy: always}. */
+  static final String ALWAYS_WAITING_MODEL = "mlp-batched-always";
+
   /** A closed-loop gRPC scenario. */
   record Scenario(String model, int concurrency) {
     String name() {
-      return "gRPC ModelInfer, " + (model.equals("mlp-unbatched") ? "batching off" : "batching on")
-          + ", concurrency " + concurrency;
+      String batching = switch (model) {
+        case "mlp-unbatched" -> "batching off";
+        case ALWAYS_WAITING_MODEL -> "batching on, queue_delay_policy always";
+        default -> "batching on";
+      };
+      return "gRPC ModelInfer, " + batching + ", concurrency " + concurrency;
     }
   }
 
   static final List<Scenario> GRPC = List.of(new Scenario("mlp-unbatched", 1), new Scenario("mlp-unbatched", 64),
       new Scenario("mlp-batched", 1), new Scenario("mlp-batched", 64));
+  /** Only in this benchmark: a baseline build in {@link CompareBenchmark} may not know the option. */
+  static final List<Scenario> ALWAYS_WAITING = List.of(new Scenario(ALWAYS_WAITING_MODEL, 1),
+      new Scenario(ALWAYS_WAITING_MODEL, 64));
 
   public static void main(String[] args) throws Exception {
     double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 10;
@@ -53,12 +68,16 @@ public final class RunnerBenchmark {
     }
     Vertx vertx = Vertx.vertx();
     try (ChildProcesses processes = new ChildProcesses()) {
-      Path repo = repository(examples, processes.temporaryDirectory("gantry-bench"));
+      Path repo = alwaysWaiting(repository(examples, processes.temporaryDirectory("gantry-bench")));
       int port = ChildProcesses.freePort();
       Process runner = processes.runner(build, repo, port);
       GrpcClient client = GrpcClient.client(vertx);
       LoadGenerator load = new LoadGenerator(vertx);
-      for (Scenario s : GRPC) {
+      List<Scenario> scenarios = Stream.concat(GRPC.stream(), ALWAYS_WAITING.stream()).toList();
+      // without this, the first scenario measured (batching off, concurrency 1) also pays for
+      // warming up the runner and this JVM's client
+      warmUp(load, stub(client, port), scenarios, seconds);
+      for (Scenario s : scenarios) {
         names.add(s.name());
         results.add(grpc(load, stub(client, port), s, List.of(runner), seconds));
       }
@@ -81,6 +100,18 @@ public final class RunnerBenchmark {
     return repo;
   }
 
+  /** Adds {@value #ALWAYS_WAITING_MODEL}: {@code mlp-batched} with {@code queue_delay_policy: always}. */
+  static Path alwaysWaiting(Path repo) throws IOException {
+    Path always = Directories.copy(repo.resolve("mlp-batched"), repo.resolve(ALWAYS_WAITING_MODEL));
+    String config = Files.readString(always.resolve("config.yaml"));
+    if (!config.contains("dynamic_batching:\n")) {
+      throw new IOException(always.resolve("config.yaml") + " has no dynamic_batching section to add the policy to");
+    }
+    Files.writeString(always.resolve("config.yaml"), config.replace("dynamic_batching:\n",
+        "dynamic_batching:\n  queue_delay_policy: always\n"));
+    return repo;
+  }
+
   /** One batch-1 row of the churn MLP. */
   static ModelInferRequest request(String model) {
     return ModelInferRequest.newBuilder().setModelName(model)
@@ -92,6 +123,23 @@ public final class RunnerBenchmark {
 
   static GRPCInferenceServiceGrpcClient stub(GrpcClient client, int port) {
     return GRPCInferenceServiceGrpcClient.create(client, SocketAddress.inetSocketAddress(port, "127.0.0.1"));
+  }
+
+  /**
+   * Runs each scenario's model at saturation and then one call at a time, unmeasured: the first
+   * seconds of a runner and of the client's JVM are not their steady state, and the paths taken
+   * only when calls come one by one (a worker parking on an empty queue, an idle event loop) are
+   * not compiled by saturation alone; without the second pass the first concurrency-1 scenario
+   * measured paid for them (p50 three to four times that of the same scenario measured later).
+   */
+  static void warmUp(LoadGenerator load, GRPCInferenceServiceGrpcClient stub, List<Scenario> scenarios,
+      double seconds) throws InterruptedException {
+    for (String model : scenarios.stream().map(Scenario::model).distinct().toList()) {
+      ModelInferRequest request = request(model);
+      for (int concurrency : new int[] {SidecarBenchmark.SATURATION, 1}) {
+        load.closedLoop(() -> stub.modelInfer(request), concurrency, Math.max(5, seconds) / 2);
+      }
+    }
   }
 
   /** The in-process ceiling on {@code build}'s runner jar, in a JVM of its own ({@link EngineCeiling}). */
@@ -144,6 +192,8 @@ public final class RunnerBenchmark {
     Sample off64 = r.get(3);
     Sample on1 = r.get(4);
     Sample on64 = r.get(5);
+    Sample always1 = r.get(6);
+    Sample always64 = r.get(7);
     sb.append(String.format("%nRatios (same run):%n"));
     sb.append(String.format("- in-process batch 32 vs batch 1, rows/s: %.1fx%n", ip32 / ip1));
     sb.append(String.format("- gRPC (batching off, c=1) vs in-process batch 1, rows/s: %.2f%n",
@@ -154,6 +204,12 @@ public final class RunnerBenchmark {
         on64.perSecond() / off64.perSecond(), on64.p99Micros() / off64.p99Micros()));
     sb.append(String.format("- batching on vs off at c=1: throughput %.2fx, p50 %.2fx%n",
         on1.perSecond() / off1.perSecond(), on1.p50Micros() / off1.p50Micros()));
+    sb.append(String.format("- batching on (queue_delay_policy always) vs off at c=1: throughput %.2fx, p50 %.2fx%n",
+        always1.perSecond() / off1.perSecond(), always1.p50Micros() / off1.p50Micros()));
+    sb.append(String.format("- batching on, default vs always, at c=1: throughput %.2fx, p50 %.2fx; at c=64: "
+        + "throughput %.2fx, p99 %.2fx%n", on1.perSecond() / always1.perSecond(),
+        on1.p50Micros() / always1.p50Micros(), on64.perSecond() / always64.perSecond(),
+        on64.p99Micros() / always64.p99Micros()));
     System.out.println(sb);
   }
 }

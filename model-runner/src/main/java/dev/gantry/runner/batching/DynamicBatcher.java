@@ -26,14 +26,18 @@ import org.slf4j.LoggerFactory;
 /**
  * One model version's request queue and its worker threads, one per model instance.
  *
- * <p>Requests wait in a bounded FIFO queue. A worker takes the oldest request and, when merging
- * is on, waits up to the policy's delay for more requests with the same trailing shapes, until the
- * batch holds {@link BatchPolicy#dispatchRows()} rows; no batch exceeds {@code maxBatchSize} rows
- * and requests are never split. The merged inputs run once and each request gets its own rows of
- * the outputs back. A full queue refuses at once (RESOURCE_EXHAUSTED); a request whose deadline
- * passes while it waits is answered DEADLINE_EXCEEDED and never runs, and a request its caller
- * cancels leaves the queue at once. When a merged batch fails, its requests are run again one by
- * one, so that one bad request cannot fail its neighbours.
+ * <p>Requests wait in a bounded FIFO queue. A free worker takes the oldest request and, when
+ * merging is on, the compatible requests queued behind it (the same trailing shapes), up to
+ * {@link BatchPolicy#dispatchRows()} rows; no batch exceeds {@code maxBatchSize} rows and requests
+ * are never split. Whether it dispatches at once or first waits up to the policy's delay for more
+ * is the policy's {@link QueueDelayPolicy}: by default it waits only while another worker is
+ * running a batch, so a lone request never waits and batches form from what queued while the
+ * instances were busy; with {@link QueueDelayPolicy#ALWAYS} it waits whenever the batch is short.
+ * The merged inputs run once and each request gets its own rows of the outputs back. A full queue
+ * refuses at once (RESOURCE_EXHAUSTED); a request whose deadline passes while it waits is answered
+ * DEADLINE_EXCEEDED and never runs, and a request its caller cancels leaves the queue at once.
+ * When a merged batch fails, its requests are run again one by one, so that one bad request cannot
+ * fail its neighbours.
  *
  * <p>A worker survives whatever its batch throws and every request is answered. An {@link Error}
  * other than running out of memory or stack means the worker's instance cannot go on: the worker
@@ -54,6 +58,8 @@ public final class DynamicBatcher {
   private final AtomicInteger running = new AtomicInteger();
   /** Workers whose instance has not failed. */
   private final AtomicInteger healthy = new AtomicInteger();
+  /** Workers running a batch now; guarded by {@link #lock}. */
+  private int busy;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private boolean closed;
   /** Why no instance can run batches any more; null while one can. */
@@ -194,7 +200,11 @@ public final class DynamicBatcher {
         if (batch == null) {
           return;
         }
-        fatal = executeAnswered(executor, batch);
+        try {
+          fatal = executeAnswered(executor, batch);
+        } finally {
+          batchDone();
+        }
       }
       LOG.error("event=batcher_instance_failed batcher=\"{}\" reason=\"{}\"", label, fatal, fatal);
     } catch (InterruptedException e) {
@@ -238,15 +248,35 @@ public final class DynamicBatcher {
           changed.await();
         }
         if (!policy.merge()) {
+          busy++;
           return List.of(queue.pollFirst());
         }
         Pending head = queue.peekFirst();
         long waitUntil = head.enqueuedAt + policy.maxQueueDelayNanos();
         long remaining = waitUntil - System.nanoTime();
-        if (closed || remaining <= 0 || compatibleRows(head) >= policy.dispatchRows()) {
+        if (closed || remaining <= 0 || !waitsForMore() || compatibleRows(head) >= policy.dispatchRows()) {
+          busy++;
           return takeBatch(head);
         }
+        // woken by a new request, by the last busy worker finishing (batchDone) or by the delay's end
         changed.awaitNanos(remaining);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Whether a free worker whose batch is short waits for more requests; called under the lock. */
+  private boolean waitsForMore() {
+    return policy.queueDelayPolicy() == QueueDelayPolicy.ALWAYS || busy > 0;
+  }
+
+  /** A worker finished its batch; when no other is busy, a worker waiting for more dispatches now. */
+  private void batchDone() {
+    lock.lock();
+    try {
+      if (--busy == 0) {
+        changed.signalAll();
       }
     } finally {
       lock.unlock();

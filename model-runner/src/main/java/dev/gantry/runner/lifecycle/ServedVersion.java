@@ -79,7 +79,7 @@ public final class ServedVersion {
       String label = "model '" + config.name() + "' version " + version;
       BatchPolicy policy = config.dynamicBatching()
           .map(b -> new BatchPolicy(true, config.maxBatchSize(), TimeUnit.MICROSECONDS.toNanos(b.maxQueueDelayMicros()),
-              b.preferredBatchSizes(), b.maxQueueSize()))
+              b.preferredBatchSizes(), b.maxQueueSize(), b.queueDelayPolicy()))
           .orElse(BatchPolicy.unbatched(config.maxQueueSize()));
       List<BatchExecutor> executors = new ArrayList<>();
       for (LoadedModel.Instance instance : instances) {

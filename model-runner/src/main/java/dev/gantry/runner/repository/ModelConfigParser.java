@@ -3,6 +3,7 @@ package dev.gantry.runner.repository;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.gantry.runner.batching.QueueDelayPolicy;
 import dev.gantry.runner.inference.DataType;
 import dev.gantry.runner.inference.TensorSpec;
 import java.io.IOException;
@@ -25,7 +26,7 @@ public final class ModelConfigParser {
       "dynamic_batching", "instance_count", "device", "warmup", "version_policy");
   private static final Set<String> TENSOR_KEYS = Set.of("name", "datatype", "dims");
   private static final Set<String> BATCHING_KEYS =
-      Set.of("max_queue_delay_microseconds", "preferred_batch_sizes", "max_queue_size");
+      Set.of("max_queue_delay_microseconds", "preferred_batch_sizes", "max_queue_size", "queue_delay_policy");
   private static final Set<String> WARMUP_KEYS = Set.of("iterations", "batch_size");
   private static final Set<String> POLICY_KEYS = Set.of("latest", "all", "specific");
 
@@ -230,7 +231,20 @@ public final class ModelConfigParser {
     }
     int queue = intValue(file, "dynamic_batching.", node, "max_queue_size",
         BatchingConfig.DEFAULT_MAX_QUEUE_SIZE, 1, 1 << 20);
-    return Optional.of(new BatchingConfig(delayMicros, preferred.stream().sorted().distinct().toList(), queue));
+    return Optional.of(new BatchingConfig(delayMicros, preferred.stream().sorted().distinct().toList(), queue,
+        queueDelayPolicy(file, node)));
+  }
+
+  private static QueueDelayPolicy queueDelayPolicy(Path file, JsonNode batching) {
+    JsonNode node = batching.path("queue_delay_policy");
+    if (node.isMissingNode()) {
+      return BatchingConfig.DEFAULT_QUEUE_DELAY_POLICY;
+    }
+    String problem = node.isTextual() ? "has unknown value '" + node.asText() + "'" : "must be a name, got " + node;
+    return QueueDelayPolicy.parse(node.isTextual() ? node.asText() : "").orElseThrow(() -> new ConfigException(file,
+        "dynamic_batching.queue_delay_policy", problem, "use one of " + QueueDelayPolicy.configNames()
+            + ": 'when_busy' (the default) waits up to max_queue_delay_microseconds only while another instance"
+            + " is busy, 'always' whenever a batch is short"));
   }
 
   private static DeviceSpec device(Path file, JsonNode root) {

@@ -26,6 +26,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -132,7 +133,8 @@ class DynamicBatcherTest {
     assertThat(b.queueDepth()).isEqualTo(5);
     gate.countDown();
     CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
-    // 8 (held) then 3+3 = 6 (a third request would make 9 > 8), 6, then 3 once the delay ends
+    // 8 (held) then 3+3 = 6 (a third request would make 9 > 8), 6, then 3: what queued while the
+    // instance was busy goes at once, no other instance being busy to wait for
     assertThat(batchRows).containsExactly(8L, 6L, 6L, 3L);
     for (CompletableFuture<List<Tensor>> f : futures) {
       assertThat(f.get().get(0).shape()).containsExactly(3, 2);
@@ -140,9 +142,9 @@ class DynamicBatcherTest {
   }
 
   @Test
-  void aLoneRequestIsDispatchedOnceTheDelayHasPassed() throws Exception {
+  void withTheAlwaysPolicyALoneRequestIsDispatchedOnceTheDelayHasPassed() throws Exception {
     long delay = TimeUnit.MILLISECONDS.toNanos(80);
-    DynamicBatcher b = start(new BatchPolicy(true, 32, delay, List.of(), 100), instance::run);
+    DynamicBatcher b = start(new BatchPolicy(true, 32, delay, List.of(), 100, QueueDelayPolicy.ALWAYS), instance::run);
     List<Tensor> out = b.submit(rows(2, 1)).get(30, TimeUnit.SECONDS);
     assertThat(out.get(0).shape()).containsExactly(2, 2);
     assertThat(batchRows).containsExactly(2L);
@@ -152,7 +154,9 @@ class DynamicBatcherTest {
 
   @Test
   void reachingTheLargestPreferredSizeDispatchesAtOnceAndCutsToIt() throws Exception {
-    DynamicBatcher b = start(new BatchPolicy(true, 16, TimeUnit.SECONDS.toNanos(30), List.of(2, 4), 100), gated());
+    // always: the fifth request below must wait for company although no other instance is busy
+    DynamicBatcher b = start(new BatchPolicy(true, 16, TimeUnit.SECONDS.toNanos(30), List.of(2, 4), 100,
+        QueueDelayPolicy.ALWAYS), gated());
     holdWorker(b, 4);
     List<CompletableFuture<List<Tensor>>> futures = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
@@ -163,6 +167,118 @@ class DynamicBatcherTest {
     CompletableFuture.allOf(futures.subList(0, 4).toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
     assertThat(batchRows).containsExactly(4L, 4L);
     assertThat(futures.get(4)).isNotDone();
+  }
+
+  /**
+   * Two instances that echo their input, the first batch held at the gate on whichever runs it,
+   * with the default policy and a delay of a minute.
+   */
+  private DynamicBatcher startTwoHoldingTheFirstBatch(int maxBatchSize) {
+    AtomicBoolean held = new AtomicBoolean();
+    BatchExecutor executor = inputs -> {
+      if (held.compareAndSet(false, true)) {
+        gated().run(inputs);
+      }
+      return List.of(inputs.get(0));
+    };
+    return start(new BatchPolicy(true, maxBatchSize, TimeUnit.SECONDS.toNanos(60), List.of(), 100), executor, executor);
+  }
+
+  /**
+   * Queues three one-row requests and shows that they stay queued (the batch holds four rows and the
+   * delay is far off), then a fourth fills the batch and all four run as one.
+   */
+  private List<CompletableFuture<List<Tensor>>> threeWaitUntilAFourthFillsTheBatchOfFour(DynamicBatcher b)
+      throws Exception {
+    List<CompletableFuture<List<Tensor>>> futures = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      futures.add(b.submit(rows(1, i)));
+    }
+    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(10))
+        .until(() -> b.queueDepth() == 3 && batchRows.isEmpty());
+    futures.add(b.submit(rows(1, 3)));
+    CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    assertThat(batchRows).containsExactly(4L);
+    return futures;
+  }
+
+  /** Queues a one-row request while the gate holds a batch, shows that it waits, then opens the gate. */
+  private CompletableFuture<List<Tensor>> waitsUntilTheGateOpens(DynamicBatcher b) {
+    CompletableFuture<List<Tensor>> waiting = b.submit(rows(1, 1));
+    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(10)).until(() -> !waiting.isDone());
+    gate.countDown();
+    return waiting;
+  }
+
+  @Test
+  void byDefaultALoneRequestIsDispatchedAtOnceWithoutWaitingForTheDelay() throws Exception {
+    DynamicBatcher b = start(new BatchPolicy(true, 32, TimeUnit.SECONDS.toNanos(60), List.of(), 100), instance::run);
+    // the delay is a minute: answering well within it means the request did not wait for company
+    assertThat(b.submit(rows(2, 1)).get(30, TimeUnit.SECONDS).get(0).shape()).containsExactly(2, 2);
+    assertThat(b.submit(rows(1, 2)).get(30, TimeUnit.SECONDS).get(0).shape()).containsExactly(1, 2);
+    assertThat(batchRows).containsExactly(2L, 1L);
+  }
+
+  @Test
+  void byDefaultALoneRequestIsDispatchedAtOnceWhileEveryOtherInstanceIsIdle() throws Exception {
+    BatchExecutor echo = inputs -> List.of(inputs.get(0));
+    DynamicBatcher b = start(new BatchPolicy(true, 32, TimeUnit.SECONDS.toNanos(60), List.of(), 100), echo, echo);
+    assertThat(b.submit(rows(2, 1)).get(30, TimeUnit.SECONDS).get(0).shape()).containsExactly(2, 3);
+    assertThat(b.submit(rows(3, 2)).get(30, TimeUnit.SECONDS).get(0).shape()).containsExactly(3, 3);
+    assertThat(batchRows).containsExactly(2L, 3L);
+  }
+
+  @Test
+  void whileAnotherInstanceIsBusyAFreeOneWaitsForMoreAndMergesThemIntoOneBatch() throws Exception {
+    DynamicBatcher b = startTwoHoldingTheFirstBatch(4);
+    holdWorker(b, 1);
+    // one instance is busy: the free one keeps the requests for company instead of running them
+    // alone, and runs the full batch while the other instance is still held
+    List<CompletableFuture<List<Tensor>>> futures = threeWaitUntilAFourthFillsTheBatchOfFour(b);
+    for (int i = 0; i < 4; i++) {
+      assertThat(futures.get(i).get().get(0).asFloats()).containsExactly(rows(1, i).inputs().get(0).asFloats());
+    }
+  }
+
+  @Test
+  void aFreeInstanceWaitingForMoreDispatchesOnceNoOtherInstanceIsBusy() throws Exception {
+    DynamicBatcher b = startTwoHoldingTheFirstBatch(8);
+    holdWorker(b, 2);
+    CompletableFuture<List<Tensor>> waiting = waitsUntilTheGateOpens(b);
+    // the busy instance finished: nobody is left to wait for, so the request goes long before its minute
+    assertThat(waiting.get(30, TimeUnit.SECONDS).get(0).shape()).containsExactly(1, 3);
+    assertThat(batchRows).containsExactly(2L, 1L);
+  }
+
+  @Test
+  void aFreeInstanceWaitingForMoreDispatchesOnceTheBusyOneHasStoppedForGood() throws Exception {
+    AtomicBoolean broke = new AtomicBoolean();
+    BatchExecutor firstBreaks = inputs -> {
+      if (broke.compareAndSet(false, true)) {
+        gated().run(inputs);
+        throw new InternalError("engine state corrupted (simulated)");
+      }
+      return List.of(inputs.get(0));
+    };
+    DynamicBatcher b = start(new BatchPolicy(true, 8, TimeUnit.SECONDS.toNanos(60), List.of(), 100),
+        firstBreaks, firstBreaks);
+    CompletableFuture<List<Tensor>> breaking = b.submit(rows(2, 0));
+    assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+    CompletableFuture<List<Tensor>> waiting = waitsUntilTheGateOpens(b);
+    assertThat(InferenceException.of(breaking.handle((v, e) -> e).get(30, TimeUnit.SECONDS)).kind())
+        .isEqualTo(ErrorKind.INTERNAL);
+    // its worker stopped instead of coming back for the queue: the one left runs the request now
+    assertThat(waiting.get(30, TimeUnit.SECONDS).get(0).shape()).containsExactly(1, 3);
+    assertThat(b.canServe()).isTrue();
+  }
+
+  @Test
+  void theAlwaysPolicyWaitsForTheDelayOrAFullBatchEvenWithNoInstanceBusy() throws Exception {
+    BatchExecutor echo = inputs -> List.of(inputs.get(0));
+    DynamicBatcher b = start(new BatchPolicy(true, 4, TimeUnit.SECONDS.toNanos(60), List.of(), 100,
+        QueueDelayPolicy.ALWAYS), echo, echo);
+    // both instances idle, and still the requests wait for company
+    threeWaitUntilAFourthFillsTheBatchOfFour(b);
   }
 
   @Test

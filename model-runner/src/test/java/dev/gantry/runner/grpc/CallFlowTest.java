@@ -35,7 +35,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Calls that end before their answer: those a client cancels, or whose deadline passes, give their
  * queue slots back and are never run; and a stream is read only as fast as it is answered. The models here hold requests in their queues for 10 s unless a batch
- * fills: "four" dispatches at 4 rows and holds 4 requests at most, "wide" dispatches at 64 rows.
+ * fills, even while their instance is idle ({@code queue_delay_policy: always}): "four" dispatches
+ * at 4 rows and holds 4 requests at most, "wide" dispatches at 64 rows.
  */
 class CallFlowTest {
   private static final Row ROW = new Row(12, 70.35f, 844.2f, "", "");
@@ -44,7 +45,7 @@ class CallFlowTest {
   static final RunnerExtension RUNNER = RunnerExtension.onRepository(repo -> {
     Path mlp = TestModels.examples().resolve("churn-torchscript");
     String delay = "max_queue_delay_microseconds: 500";
-    String tenSeconds = "max_queue_delay_microseconds: 10000000";
+    String tenSeconds = "max_queue_delay_microseconds: 10000000\n  queue_delay_policy: always";
     TestModels.copyModel(mlp, repo, "four", delay, tenSeconds, "preferred_batch_sizes: [16, 32]",
         "preferred_batch_sizes: [4]", "max_queue_size: 1024", "max_queue_size: 4");
     TestModels.copyModel(mlp, repo, "wide", delay, tenSeconds, "preferred_batch_sizes: [16, 32]",

@@ -41,7 +41,9 @@ class EngineFailureTest {
 
   @Test
   void anEngineFailureInABatchFailsOnlyItsOwnRequest() throws Exception {
-    TestModels.copyModel(TestModels.fixtures().resolve("gather"), repo, "gather");
+    // the fixture's 100 ms window, waited even while the instance is idle, so that the calls below merge
+    TestModels.copyModel(TestModels.fixtures().resolve("gather"), repo, "gather",
+        "max_queue_delay_microseconds: 100000", "max_queue_delay_microseconds: 100000\n  queue_delay_policy: always");
     try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo));
         RunnerClient client = new RunnerClient(runner.grpcPort())) {
       List<Future<RunnerClient.Outcome<ModelInferResponse>>> calls = new ArrayList<>();

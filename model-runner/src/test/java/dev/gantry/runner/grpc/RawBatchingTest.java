@@ -49,9 +49,9 @@ class RawBatchingTest {
 
   @Test
   void malformedRawInputsNeverShiftTheDataOfRequestsBatchedWithThem() throws Exception {
-    // a wider window so that the concurrent requests below are merged
+    // a wider window, waited even while the instance is idle, so that the concurrent requests below are merged
     TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "mlp",
-        "max_queue_delay_microseconds: 500", "max_queue_delay_microseconds: 20000");
+        "max_queue_delay_microseconds: 500", "max_queue_delay_microseconds: 20000\n  queue_delay_policy: always");
     try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo));
         RunnerClient client = new RunnerClient(runner.grpcPort())) {
       int correct = 32;

@@ -214,9 +214,10 @@ class ModelLifecycleTest {
 
   @Test
   void anUnloadThatDrainsLateKeepsTheReasonOfALoadThatCameAfterIt() throws Exception {
-    // a lone request waits 1 s in the queue for company, holding the version while it is unloaded
+    // a lone request waits 1 s in the queue for company (always, not only while busy), holding the
+    // version while it is unloaded
     Path model = TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "mlp",
-        "max_queue_delay_microseconds: 500", "max_queue_delay_microseconds: 1000000");
+        "max_queue_delay_microseconds: 500", "max_queue_delay_microseconds: 1000000\n  queue_delay_policy: always");
     try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo));
         RunnerClient client = new RunnerClient(runner.grpcPort())) {
       var held = client.callAsync(GRPCInferenceServiceGrpcClient.ModelInfer,

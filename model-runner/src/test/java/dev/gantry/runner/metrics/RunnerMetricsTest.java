@@ -94,9 +94,9 @@ class RunnerMetricsTest {
 
   @Test
   void theQueueDepthGaugeReadsTheServingBatcherAfterAReloadFailsPartWay(@TempDir Path repo) throws Exception {
-    // two versions; a lone request waits 2 s in the queue for company
+    // two versions; a lone request waits 2 s in the queue for company (always, not only while busy)
     Path model = TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "mlp",
-        "max_queue_delay_microseconds: 500", "max_queue_delay_microseconds: 2000000",
+        "max_queue_delay_microseconds: 500", "max_queue_delay_microseconds: 2000000\n  queue_delay_policy: always",
         "warmup:", "version_policy: {all: true}\nwarmup:");
     TestModels.copyModel(model.resolve("1"), model, "2");
     try (ModelRunner runner = ModelRunner.start(RunnerOptions.forRepository(repo));

@@ -3,6 +3,7 @@ package dev.gantry.runner.repository;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.gantry.runner.batching.QueueDelayPolicy;
 import dev.gantry.runner.inference.DataType;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,6 +43,7 @@ class ModelConfigParserTest {
         "  max_queue_delay_microseconds: 250",
         "  preferred_batch_sizes: [4, 2]",
         "  max_queue_size: 7",
+        "  queue_delay_policy: always",
         "instance_count: 2",
         "device: gpu:1",
         "warmup: {iterations: 3, batch_size: 2}",
@@ -51,7 +53,7 @@ class ModelConfigParserTest {
     assertThat(c.maxBatchSize()).isEqualTo(8);
     assertThat(c.inputs().get(0).datatype()).isEqualTo(DataType.FP32);
     assertThat(c.inputs().get(0).dims()).containsExactly(3);
-    assertThat(c.dynamicBatching()).hasValue(new BatchingConfig(250, List.of(2, 4), 7));
+    assertThat(c.dynamicBatching()).hasValue(new BatchingConfig(250, List.of(2, 4), 7, QueueDelayPolicy.ALWAYS));
     assertThat(c.maxQueueSize()).isEqualTo(7);
     assertThat(c.instanceCount()).isEqualTo(2);
     assertThat(c.device()).isEqualTo(new DeviceSpec(true, 1));
@@ -68,6 +70,15 @@ class ModelConfigParserTest {
     assertThat(c.device()).isEqualTo(DeviceSpec.CPU);
     assertThat(c.warmup()).isEqualTo(WarmupConfig.DEFAULT);
     assertThat(c.versionPolicy()).isEqualTo(new VersionPolicy.Latest(1));
+  }
+
+  @Test
+  void batchingWaitsForMoreOnlyWhileAnotherInstanceIsBusyUnlessToldOtherwise() throws IOException {
+    assertThat(parse(VALID + "dynamic_batching: {}\n").dynamicBatching()).hasValue(new BatchingConfig(
+        BatchingConfig.DEFAULT_MAX_QUEUE_DELAY_MICROS, List.of(), BatchingConfig.DEFAULT_MAX_QUEUE_SIZE,
+        QueueDelayPolicy.WHEN_BUSY));
+    assertThat(parse(VALID + "dynamic_batching: {queue_delay_policy: when_busy}\n").dynamicBatching()
+        .map(BatchingConfig::queueDelayPolicy)).hasValue(QueueDelayPolicy.WHEN_BUSY);
   }
 
   static Stream<Arguments> broken() {
@@ -89,6 +100,10 @@ class ModelConfigParserTest {
             "'dynamic_batching.preferred_batch_sizes'", "no larger than max_batch_size"),
         Arguments.of(VALID + "dynamic_batching: {max_queue_delay: 5}\n",
             "'dynamic_batching.max_queue_delay' is not a known key", "max_queue_delay_microseconds"),
+        Arguments.of(VALID + "dynamic_batching: {queue_delay_policy: sometimes}\n",
+            "'dynamic_batching.queue_delay_policy' has unknown value 'sometimes'", "use one of [when_busy, always]"),
+        Arguments.of(VALID + "dynamic_batching: {queue_delay_policy: [always]}\n",
+            "'dynamic_batching.queue_delay_policy' must be a name, got [\"always\"]", "'always' whenever a batch is short"),
         Arguments.of(VALID + "device: tpu\n", "'device'", "'gpu:N'"),
         Arguments.of(VALID + "instance_count: 0\n", "'instance_count'", "from 1 to 64"),
         Arguments.of(VALID + "version_policy: {latest: 1, all: true}\n", "'version_policy'", "exactly one"),
