@@ -9,7 +9,9 @@ import dev.gantry.sidecar.core.SidecarException;
 import dev.gantry.sidecar.runner.RunnerConnection;
 import dev.gantry.sidecar.runner.RunnerHealth;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -60,18 +62,49 @@ public final class RequestPath {
     this.defaultTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(defaultTimeoutMs);
   }
 
-  public Future<ModelInferResponse> infer(InferenceCall call) {
-    if (call.model().length() > MAX_NAME || call.version().length() > MAX_NAME) {
-      return Future.failedFuture(SidecarException.invalid("model name and version may be at most " + MAX_NAME
-          + " characters; got " + call.model().length() + " and " + call.version().length()));
+  /** Why a call is refused before it is sent (its names are too long, or too many are in flight); null: taken. */
+  private SidecarException admit(String model, String version) {
+    if (model.length() > MAX_NAME || version.length() > MAX_NAME) {
+      return SidecarException.invalid("model name and version may be at most " + MAX_NAME
+          + " characters; got " + model.length() + " and " + version.length());
     }
     if (inFlight.incrementAndGet() > maxInFlight) {
       inFlight.decrementAndGet();
-      return Future.failedFuture(new SidecarException(ErrorKind.RESOURCE_EXHAUSTED,
-          "too many requests in flight (limit " + maxInFlight + "); retry later"));
+      return new SidecarException(ErrorKind.RESOURCE_EXHAUSTED,
+          "too many requests in flight (limit " + maxInFlight + "); retry later");
     }
-    long timeoutNanos = call.timeoutNanos() > 0 ? Math.min(call.timeoutNanos(), defaultTimeoutNanos)
-        : defaultTimeoutNanos;
+    return null;
+  }
+
+  private long timeoutNanos(long asked) {
+    return asked > 0 ? Math.min(asked, defaultTimeoutNanos) : defaultTimeoutNanos;
+  }
+
+  /**
+   * A call to the pod's own runner that calls no endpoint, with its serialized ModelInferRequest passed through as
+   * it came and the runner's serialized answer passed back: the same admission, deadline and outage handling as
+   * {@link #infer}, without decoding and encoding the tensors again (no tap sees calls that are not to endpoints).
+   *
+   * @param timeoutNanos the caller's deadline; 0 for the sidecar's default
+   */
+  public Future<Buffer> inferRaw(String model, String version, Buffer request, long timeoutNanos,
+      Map<String, String> metadata, Future<Void> abandoned) {
+    SidecarException refused = admit(model, version);
+    if (refused != null) {
+      return Future.failedFuture(refused);
+    }
+    long timeout = timeoutNanos(timeoutNanos);
+    return runner.inferRaw(request, timeout, metadata, abandoned)
+        .recover(e -> Future.failedFuture(explain(model, true, timeout, e)))
+        .andThen(ar -> inFlight.decrementAndGet());
+  }
+
+  public Future<ModelInferResponse> infer(InferenceCall call) {
+    SidecarException refused = admit(call.model(), call.version());
+    if (refused != null) {
+      return Future.failedFuture(refused);
+    }
+    long timeoutNanos = timeoutNanos(call.timeoutNanos());
     RunnerConnection upstream = call.upstream() == null ? runner : call.upstream().connection();
     boolean local = call.upstream() == null || call.upstream().local();
     long dispatched = System.nanoTime();
@@ -83,18 +116,18 @@ public final class RequestPath {
         tap.dispatched(call, answer, dispatched);
       }
     }
-    return answer.recover(e -> Future.failedFuture(explain(call, local, timeoutNanos, e)))
+    return answer.recover(e -> Future.failedFuture(explain(call.model(), local, timeoutNanos, e)))
         .andThen(ar -> inFlight.decrementAndGet());
   }
 
-  private Throwable explain(InferenceCall call, boolean local, long timeoutNanos, Throwable e) {
+  private Throwable explain(String model, boolean local, long timeoutNanos, Throwable e) {
     SidecarException error = SidecarException.of(e);
     // a remote upstream that is down fails its own calls; only the pod's own runner is this pod's readiness
     if (local && RunnerConnection.isUnreachable(error)) {
       health.unreachable(error.getMessage());
     }
     if (error.kind() == ErrorKind.DEADLINE_EXCEEDED) {
-      return new SidecarException(ErrorKind.DEADLINE_EXCEEDED, "model '" + call.model() + "' did not answer within "
+      return new SidecarException(ErrorKind.DEADLINE_EXCEEDED, "model '" + model + "' did not answer within "
           + RunnerConnection.formatNanos(timeoutNanos));
     }
     return error;

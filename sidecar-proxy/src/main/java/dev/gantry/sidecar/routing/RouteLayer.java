@@ -50,6 +50,11 @@ public final class RouteLayer {
     }
   }
 
+  /** Whether a name is an endpoint's now (a request calling it is routed among the endpoint's variants). */
+  public boolean isEndpoint(String model) {
+    return table.snapshot().isEndpoint(model);
+  }
+
   public RouteLayer(EndpointTable table, Upstreams upstreams) {
     this.table = requireNonNull(table, "table");
     this.upstreams = requireNonNull(upstreams, "upstreams");

@@ -29,7 +29,10 @@ import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientOptions;
 import io.vertx.grpc.client.GrpcClientRequest;
 import io.vertx.grpc.client.impl.GrpcClientImpl;
+import io.vertx.grpc.common.GrpcMessageDecoder;
+import io.vertx.grpc.common.GrpcMessageEncoder;
 import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.common.ServiceMethod;
 import java.util.Map;
 import java.util.Set;
@@ -126,6 +129,20 @@ public final class RunnerConnection {
   public Future<ModelInferResponse> infer(ModelInferRequest request, long timeoutNanos, Map<String, String> metadata,
       Future<Void> abandoned) {
     return call(GRPCInferenceServiceGrpcClient.ModelInfer, request, timeoutNanos, metadata, abandoned);
+  }
+
+  /** ModelInfer with the message passed through as it came: serialized ModelInferRequest in, ModelInferResponse out. */
+  private static final ServiceMethod<Buffer, Buffer> MODEL_INFER_RAW = ServiceMethod.client(
+      ServiceName.create("inference", "GRPCInferenceService"), "ModelInfer", GrpcMessageEncoder.IDENTITY,
+      GrpcMessageDecoder.IDENTITY);
+
+  /**
+   * {@link #infer} on a serialized ModelInferRequest, answered with the serialized ModelInferResponse: nothing is
+   * decoded or encoded again on the way.
+   */
+  public Future<Buffer> inferRaw(Buffer request, long timeoutNanos, Map<String, String> metadata,
+      Future<Void> abandoned) {
+    return call(MODEL_INFER_RAW, request, timeoutNanos, metadata, abandoned);
   }
 
   public Future<ModelMetadataResponse> metadata(String model, String version, long timeoutNanos) {

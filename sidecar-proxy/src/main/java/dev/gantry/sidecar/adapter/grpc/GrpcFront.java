@@ -86,6 +86,9 @@ public final class GrpcFront {
               + " (--max-body-bytes)")
           : SidecarException.invalid("the ModelInferRequest could not be read: " + invalid.getMessage())));
       call.messageHandler(message -> {
+        if ("identity".equals(message.encoding()) && passThrough(call, m, message.payload())) {
+          return;
+        }
         ModelInferRequest req;
         try {
           req = decode(message);
@@ -168,6 +171,60 @@ public final class GrpcFront {
         }
       }
     }));
+  }
+
+  /**
+   * Serves a call to a model of the pod's own runner (no endpoint) without decoding it: only the model name and
+   * version are read off the message, which goes to the runner as it came, and the runner's answer comes back as it
+   * was sent (only its model version is read, for the metrics). Calls to endpoints, whose taps look at requests and
+   * answers, are decoded ({@link #infer}).
+   *
+   * @return false when the call is not one for this path (it is then served by {@link #infer})
+   */
+  private boolean passThrough(GrpcServerRequest<ModelInferRequest, ModelInferResponse> call, Measurement m,
+      Buffer payload) {
+    byte[] bytes = payload.getBytes();
+    String[] names;
+    try {
+      names = WireFields.strings(bytes, 1, 2);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      return false;
+    }
+    if (ctx.routes().isEndpoint(names[0])) {
+      return false;
+    }
+    String id = ForwardedHeaders.requestId(call.headers().get(HttpSupport.REQUEST_ID));
+    call.response().headers().set(HttpSupport.REQUEST_ID, id);
+    if (m != null) {
+      m.target(names[0], names[1]);
+    }
+    Future<Buffer> answer = ctx.path().inferRaw(names[0], names[1], Buffer.buffer(bytes),
+        timeoutNanos(call.headers().get("grpc-timeout")), ctx.forwarded().select(id, k -> call.headers().get(k)),
+        m == null ? io.vertx.core.Promise.<Void>promise().future() : m.abandoned());
+    answer.onComplete(ar -> {
+      try {
+        if (ar.succeeded()) {
+          if (m != null) {
+            try {
+              m.answeredBy(WireFields.strings(ar.result().getBytes(), 2)[0]);
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+              // the client gets the runner's answer as it is; the metrics keep the version asked for
+            }
+          }
+          call.response().endMessage(io.vertx.grpc.common.GrpcMessage.message("identity", ar.result()));
+        } else {
+          SidecarException e = SidecarException.of(ar.cause());
+          if (m != null) {
+            m.failed(e.kind());
+          }
+          call.response().status(GrpcStatus.valueOf(e.kind().grpcCode())).statusMessage(e.getMessage()).end();
+        }
+      } catch (RuntimeException e) {
+        // the caller reset the stream (cancelled, or its deadline passed): there is no one to answer
+        LOG.debug("event=grpc_answer_dropped reason=\"{}\"", e.toString());
+      }
+    });
+    return true;
   }
 
   /** A ModelInferRequest from its gRPC message (identity or gzip), or INVALID_ARGUMENT saying why not. */
