@@ -28,24 +28,29 @@ RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm 
 WORKDIR /opt/gantry
 # container-aware heap (a share of the cgroup memory limit), and a process that dies rather than limps on after an
 # OutOfMemoryError; the Deployment may override it. No GANTRY_* variables here: they would win over its config file.
-ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError" \
+# Each image's JVM settings are its module's jvm.options (heap, collector; see perf/RESULTS.md, "Issue 12"), read as
+# an argument file; JAVA_TOOL_OPTIONS adds to them. MALLOC_ARENA_MAX: one glibc malloc arena per thread otherwise.
+ENV JAVA_TOOL_OPTIONS="-XX:+ExitOnOutOfMemoryError" \
+    MALLOC_ARENA_MAX=2 \
     XDG_CACHE_HOME=/tmp/cache
 USER 10001:10001
 
 FROM base AS model-runner
 COPY --from=build /src/model-runner/target/model-runner.jar ./
 COPY --from=build /src/model-runner/target/lib ./lib
+COPY model-runner/jvm.options ./model-runner.jvm.options
 # the example models, for the example init container of k8s/base and for trying the image out
 COPY examples/models ./examples/models
 COPY examples/mlflow-models ./examples/mlflow-models
 ENV DJL_CACHE_DIR=/tmp/djl
 EXPOSE 8001 8002
-ENTRYPOINT ["java", "-Dai.djl.offline=true", "-jar", "/opt/gantry/model-runner.jar"]
+ENTRYPOINT ["java", "@/opt/gantry/model-runner.jvm.options", "-Dai.djl.offline=true", "-jar", "/opt/gantry/model-runner.jar"]
 # without arguments: the example models (a Deployment's args replace this)
 CMD ["--model-repository", "/opt/gantry/examples/models"]
 
 FROM base AS sidecar-proxy
 COPY --from=build /src/sidecar-proxy/target/sidecar-proxy.jar ./
 COPY --from=build /src/sidecar-proxy/target/lib ./lib
+COPY sidecar-proxy/jvm.options ./sidecar-proxy.jvm.options
 EXPOSE 8080 8081 5701
-ENTRYPOINT ["java", "-jar", "/opt/gantry/sidecar-proxy.jar"]
+ENTRYPOINT ["java", "@/opt/gantry/sidecar-proxy.jvm.options", "-jar", "/opt/gantry/sidecar-proxy.jar"]

@@ -23,11 +23,14 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-java -Dai.djl.offline=true -jar model-runner/target/model-runner.jar &
+# JVM settings: model-runner/jvm.options and sidecar-proxy/jvm.options (see perf/RESULTS.md, "Issue 12")
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
+java @model-runner/jvm.options -Dai.djl.offline=true -jar model-runner/target/model-runner.jar &
 runner_pid=$!
-java -jar sidecar-proxy/target/sidecar-proxy.jar &
+java @sidecar-proxy/jvm.options -jar sidecar-proxy/target/sidecar-proxy.jar &
 sidecar_pid=$!
 
+# ready once the runner has loaded the models and the sidecar has warmed up (--warmup-ms)
 for _ in $(seq 1 240); do
   if curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
     break

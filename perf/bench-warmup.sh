@@ -15,10 +15,10 @@ out=perf/results/warmup-$(date +%F)
 exec 9>/tmp/gantry-mvn.lock
 flock 9
 # the old settings: JDK 17, the heaps the launchers gave before, no warm-up before readiness
-old="old: JDK 17, no warm-up|$J17|-Xmx1g|-Xmx512m|GANTRY_WARMUP_MS=0"
+old="old: JDK 17 defaults, no warm-up|$J17|||GANTRY_WARMUP_MS=0"
 settings=("$old" "${@:3}")
 if [ ${#settings[@]} -eq 1 ]; then
-  settings+=("new: defaults (jvm.options, warm-up)|$J17|@model-runner/jvm.options|@sidecar-proxy/jvm.options|")
+  settings+=("new: jvm.options, warm-up|$J17|@model-runner/jvm.options|@sidecar-proxy/jvm.options|MALLOC_ARENA_MAX=2")
 fi
 java -Xmx256m ${BENCH_JAVA_OPTS:-} -cp "perf/target/classes:$(cat perf/target/classpath.txt)" dev.gantry.perf.WarmupBenchmark \
   "${1:-6}" "${2:-90}" "$out" "${settings[@]}"

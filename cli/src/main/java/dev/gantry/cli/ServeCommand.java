@@ -86,7 +86,9 @@ final class ServeCommand implements Callable<Integer> {
     int grpcPort = freePort();
     int metricsPort = freePort();
     int admin = adminPort == 0 ? freePort() : adminPort;
-    List<String> runnerArgs = new ArrayList<>(List.of(java(), "-Dai.djl.offline=true", "-jar", runnerJar.toString(),
+    List<String> runnerArgs = new ArrayList<>(List.of(java()));
+    runnerArgs.addAll(jvmOptions(root, "model-runner"));
+    runnerArgs.addAll(List.of("-Dai.djl.offline=true", "-jar", runnerJar.toString(),
         "--host", "127.0.0.1", "--grpc-port", String.valueOf(grpcPort), "--metrics-port", String.valueOf(metricsPort)));
     if (modelUri != null) {
       runnerArgs.addAll(List.of("--model-uri", modelUri));
@@ -99,7 +101,9 @@ final class ServeCommand implements Callable<Integer> {
     } else {
       runnerArgs.addAll(List.of("--model-repository", repository.toAbsolutePath().toString()));
     }
-    List<String> sidecarArgs = new ArrayList<>(List.of(java(), "-jar", sidecarJar.toString(), "--host", host,
+    List<String> sidecarArgs = new ArrayList<>(List.of(java()));
+    sidecarArgs.addAll(jvmOptions(root, "sidecar-proxy"));
+    sidecarArgs.addAll(List.of("-jar", sidecarJar.toString(), "--host", host,
         "--port", String.valueOf(port), "--runner-port", String.valueOf(grpcPort), "--cluster", "off",
         "--admin-host", "127.0.0.1", "--admin-port", String.valueOf(admin)));
     if (!model.isEmpty()) {
@@ -174,7 +178,16 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   private Process start(List<String> command) throws IOException {
-    return new ProcessBuilder(command).inheritIO().start();
+    ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
+    // glibc's malloc keeps an arena per thread otherwise (see sidecar-proxy/jvm.options)
+    builder.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
+    return builder.start();
+  }
+
+  /** The module's JVM settings file ({@code <module>/jvm.options}) as an argument file, where the build has one. */
+  private static List<String> jvmOptions(Path root, String module) {
+    Path options = root.resolve(module).resolve("jvm.options");
+    return Files.isRegularFile(options) ? List.of("@" + options) : List.of();
   }
 
   private boolean awaitReady(List<Process> processes) throws InterruptedException {

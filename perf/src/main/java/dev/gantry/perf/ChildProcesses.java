@@ -37,7 +37,9 @@ final class ChildProcesses implements AutoCloseable {
 
   /** A sidecar from {@code build}'s jar (2 event loops on 2 cores); the same flags for every build. */
   Process sidecar(Build build, String heap, int port, int runnerPort) throws IOException {
-    return start("event=sidecar_started", "java", heap, "-jar", build.sidecarJar().toString(), "--host", "127.0.0.1",
+    // -Dgantry.bench.sidecarJava: another JVM for the sidecar (e.g. JDK 25); the heap may be an @argument file
+    return start("event=sidecar_started", System.getProperty("gantry.bench.sidecarJava", "java"), heap, "-jar",
+        build.sidecarJar().toString(), "--host", "127.0.0.1",
         "--port", Integer.toString(port), "--runner-port", Integer.toString(runnerPort), "--max-in-flight", "100000");
   }
 
@@ -75,6 +77,8 @@ final class ChildProcesses implements AutoCloseable {
     // sidecars alone, admin API on an ephemeral port: builds that predate these settings ignore the variables
     builder.environment().put("GANTRY_CLUSTER", "off");
     builder.environment().put("GANTRY_ADMIN_PORT", "0");
+    // benchmarks warm up explicitly, the same for every build: no sidecar warm-up before readiness unless asked
+    builder.environment().put("GANTRY_WARMUP_MS", "0");
     builder.environment().putAll(env);
     Process p = builder.start();
     processes.add(p);

@@ -43,6 +43,8 @@ public final class WarmupBenchmark {
             + text);
       }
       Map<String, String> env = new HashMap<>();
+      // the sidecar's default (see SidecarOptions), which ChildProcesses turns off for other benchmarks
+      env.put("GANTRY_WARMUP_MS", "60000");
       for (String kv : f[4].split(",")) {
         if (!kv.isBlank()) {
           env.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
