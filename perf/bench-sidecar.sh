@@ -9,5 +9,5 @@ cd "$(dirname "$0")/.."
 command -v nginx >/dev/null || { echo "needs nginx: apt-get install nginx-light" >&2; exit 1; }
 flock /tmp/gantry-mvn.lock ./mvnw -B -q -DskipTests -pl model-runner,sidecar-proxy,perf -am package \
   dependency:build-classpath -Dmdep.outputFile=target/classpath.txt -DincludeScope=runtime
-exec java -Xms512m -Xmx512m -cp "perf/target/classes:$(cat perf/target/classpath.txt)" \
+exec java -Xms512m -Xmx512m ${BENCH_JAVA_OPTS:-} -cp "perf/target/classes:$(cat perf/target/classpath.txt)" \
   dev.gantry.perf.SidecarBenchmark "${1:-10}"

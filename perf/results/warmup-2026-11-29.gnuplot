@@ -6,7 +6,7 @@ set xlabel 'seconds after /readyz'
 set key bottom right
 set grid
 set title 'MLflow /invocations (wrk, 16 connections)'
-plot 'perf/results/warmup-2026-11-29-rest.dat' using 1:2 with linespoints title 'old: JDK 17, no warm-up', 'perf/results/warmup-2026-11-29-rest.dat' using 1:3 with linespoints title 'B 96m serial', 'perf/results/warmup-2026-11-29-rest.dat' using 1:4 with linespoints title 'C 64m serial'
+plot 'perf/results/warmup-2026-11-29-rest.dat' using 1:2 with linespoints title 'old: JDK 17 defaults, no warm-up', 'perf/results/warmup-2026-11-29-rest.dat' using 1:3 with linespoints title 'new: jvm.options, warm-up', 'perf/results/warmup-2026-11-29-rest.dat' using 1:4 with linespoints title 'new, runner G1'
 set title 'gRPC ModelInfer (h2load, 4x4 streams)'
-plot 'perf/results/warmup-2026-11-29-grpc.dat' using 1:2 with linespoints title 'old: JDK 17, no warm-up', 'perf/results/warmup-2026-11-29-grpc.dat' using 1:3 with linespoints title 'B 96m serial', 'perf/results/warmup-2026-11-29-grpc.dat' using 1:4 with linespoints title 'C 64m serial'
+plot 'perf/results/warmup-2026-11-29-grpc.dat' using 1:2 with linespoints title 'old: JDK 17 defaults, no warm-up', 'perf/results/warmup-2026-11-29-grpc.dat' using 1:3 with linespoints title 'new: jvm.options, warm-up', 'perf/results/warmup-2026-11-29-grpc.dat' using 1:4 with linespoints title 'new, runner G1'
 unset multiplot
