@@ -192,7 +192,10 @@ public final class InferenceService {
     models.repository().source(v.model()).ifPresent(src -> b
         .putParameters("source_uri", InferParameter.newBuilder().setStringParam(src.uri()).build())
         .putParameters("source_version", InferParameter.newBuilder().setInt64Param(src.version()).build()));
-    models.repository().candidate(v.model()).ifPresent(c -> b
+    // a candidate shows once it serves (it is named while it still loads): a rollout must not start before that
+    models.repository().candidate(v.model())
+        .filter(c -> models.served(v.model()).stream().anyMatch(s -> s.version() == c.version() && s.canServe()))
+        .ifPresent(c -> b
         .putParameters("candidate_version", InferParameter.newBuilder().setInt64Param(c.version()).build()));
     watcher.filter(w -> w.follows(v.model())).ifPresent(w -> b.putParameters("on_new_version",
         InferParameter.newBuilder().setStringParam(w.onNewVersion(v.model())).build()));
