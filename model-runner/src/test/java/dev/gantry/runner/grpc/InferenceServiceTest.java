@@ -184,21 +184,23 @@ class InferenceServiceTest {
   void streamInferAnswersEveryRequestIncludingErrors() throws Exception {
     GrpcClient grpc = GrpcClient.client(client.vertx());
     try {
-      GRPCInferenceServiceGrpcClient stub = GRPCInferenceServiceGrpcClient.create(grpc,
-          SocketAddress.inetSocketAddress(runner.grpcPort(), "127.0.0.1"));
       List<ModelStreamInferResponse> received = new CopyOnWriteArrayList<>();
-      stub.modelStreamInfer((ws, err) -> {
-        ws.write(ChurnRequests.numeric("churn-torchscript", rows.subList(0, 1)).toBuilder().setId("a").build());
-        ws.write(ChurnRequests.numeric("nope", rows.subList(0, 1)).toBuilder().setId("b").build());
-        ws.write(ChurnRequests.onnx(rows.subList(1, 2)).toBuilder().setId("c").build());
-        ws.end();
-      }).compose(stream -> {
-        io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
-        stream.handler(received::add);
-        stream.exceptionHandler(done::tryFail);
-        stream.endHandler(done::tryComplete);
-        return done.future();
-      }).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      // the answers' handler is set before anything is sent: the unknown model's error comes back at once, and a
+      // handler set after the request went out could miss it
+      grpc.request(SocketAddress.inetSocketAddress(runner.grpcPort(), "127.0.0.1"),
+          GRPCInferenceServiceGrpcClient.ModelStreamInfer).compose(ws -> {
+            io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+            ws.response().onSuccess(stream -> {
+              stream.handler(received::add);
+              stream.exceptionHandler(done::tryFail);
+              stream.endHandler(done::tryComplete);
+            }).onFailure(done::tryFail);
+            ws.write(ChurnRequests.numeric("churn-torchscript", rows.subList(0, 1)).toBuilder().setId("a").build());
+            ws.write(ChurnRequests.numeric("nope", rows.subList(0, 1)).toBuilder().setId("b").build());
+            ws.write(ChurnRequests.onnx(rows.subList(1, 2)).toBuilder().setId("c").build());
+            ws.end();
+            return done.future();
+          }).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       assertThat(received).hasSize(3);
       assertThat(received).filteredOn(r -> !r.getErrorMessage().isEmpty()).singleElement()
           .satisfies(r -> assertThat(r.getErrorMessage()).contains("NOT_FOUND").contains("unknown model 'nope'"));
