@@ -255,7 +255,7 @@ public final class Sidecar implements AutoCloseable {
           default -> List.of(sidecarSplit);
         }, Clock.systemUTC());
     AliasRollouts aliasRollouts = new AliasRollouts(vertx, store, endpoints, rollouts, endpointAdmin, rolloutAdmin,
-        runner, registry, Clock.systemUTC());
+        runner, health, registry, Clock.systemUTC());
     RolloutRoutes rolloutRoutes = new RolloutRoutes(vertx, store, new RolloutCommands(vertx, store, rolloutCounts,
         controller, Clock.systemUTC()));
     Warmup warmup = new Warmup(vertx, health, runner, name -> endpoints.snapshot().isEndpoint(name),

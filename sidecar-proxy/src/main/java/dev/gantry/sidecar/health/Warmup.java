@@ -133,22 +133,21 @@ public final class Warmup {
 
   private Future<Void> warmUp() {
     long started = System.nanoTime();
-    return runner.servedVersions().compose(served -> {
-      List<Future<List<Call>>> calls = new ArrayList<>();
-      for (String model : served.keySet()) {
-        if (!isEndpoint.test(model)) {
-          calls.add(runner.metadata(model, "", RunnerConnection.CONTROL_TIMEOUT_NANOS).map(this::calls)
-              .recover(e -> Future.succeededFuture(List.of())));
-        }
+    // the models as the health probe that found the runner ready saw them
+    List<Future<List<Call>>> asked = new ArrayList<>();
+    for (String model : health.models()) {
+      if (!isEndpoint.test(model)) {
+        asked.add(runner.metadata(model, "", RunnerConnection.CONTROL_TIMEOUT_NANOS).map(this::calls)
+            .recover(e -> Future.succeededFuture(List.of())));
       }
-      return Future.all(calls).map(all -> {
-        List<Call> out = new ArrayList<>();
-        for (int i = 0; i < all.size(); i++) {
-          List<Call> c = all.resultAt(i);
-          out.addAll(c);
-        }
-        return out;
-      });
+    }
+    return Future.all(asked).map(all -> {
+      List<Call> out = new ArrayList<>();
+      for (int i = 0; i < all.size(); i++) {
+        List<Call> c = all.resultAt(i);
+        out.addAll(c);
+      }
+      return out;
     }).compose(calls -> {
       if (calls.isEmpty()) {
         return Future.succeededFuture();

@@ -15,6 +15,7 @@ import dev.gantry.sidecar.routing.EndpointSpec;
 import dev.gantry.sidecar.routing.EndpointTable;
 import dev.gantry.sidecar.routing.VariantSpec;
 import dev.gantry.sidecar.runner.RunnerConnection;
+import dev.gantry.sidecar.runner.RunnerHealth;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -76,6 +77,7 @@ public final class AliasRollouts {
   private final SpecAdmin<EndpointSpec, EndpointRecord> endpointAdmin;
   private final SpecAdmin<RolloutSpec, RolloutRecord> rolloutAdmin;
   private final RunnerConnection runner;
+  private final RunnerHealth health;
   private final MeterRegistry meters;
   private final Clock clock;
   private final AtomicBoolean busy = new AtomicBoolean();
@@ -151,7 +153,7 @@ public final class AliasRollouts {
 
   public AliasRollouts(Vertx vertx, StateStore store, EndpointTable endpoints, SpecTable<RolloutRecord> rollouts,
       SpecAdmin<EndpointSpec, EndpointRecord> endpointAdmin, SpecAdmin<RolloutSpec, RolloutRecord> rolloutAdmin,
-      RunnerConnection runner, MeterRegistry meters, Clock clock) {
+      RunnerConnection runner, RunnerHealth health, MeterRegistry meters, Clock clock) {
     this.vertx = requireNonNull(vertx, "vertx");
     this.store = requireNonNull(store, "store");
     this.endpoints = requireNonNull(endpoints, "endpoints");
@@ -159,6 +161,7 @@ public final class AliasRollouts {
     this.endpointAdmin = requireNonNull(endpointAdmin, "endpointAdmin");
     this.rolloutAdmin = requireNonNull(rolloutAdmin, "rolloutAdmin");
     this.runner = requireNonNull(runner, "runner");
+    this.health = requireNonNull(health, "health");
     this.meters = requireNonNull(meters, "meters");
     this.clock = requireNonNull(clock, "clock");
   }
@@ -199,26 +202,25 @@ public final class AliasRollouts {
         p.followed(r.spec().variants()).ifPresent(v -> models.add(v.model()));
       }
     }
-    // a model serving two versions may have a candidate that no policy follows
-    return runner.servedVersions().recover(e -> Future.succeededFuture(Map.of())).compose(served -> {
-      served.forEach((model, versions) -> {
-        if (versions.size() > 1) {
-          models.add(model);
-        }
-      });
-      List<Future<Optional<ModelVersions>>> asked = new ArrayList<>();
-      for (String model : models) {
-        asked.add(runner.metadata(model, "", RunnerConnection.CONTROL_TIMEOUT_NANOS).map(this::versions)
-            .recover(e -> Future.succeededFuture(Optional.empty())));
+    // a model serving two versions may have a candidate that no policy follows (the versions as the health probe
+    // last saw them: no index call of its own)
+    health.served().forEach((model, versions) -> {
+      if (versions.size() > 1) {
+        models.add(model);
       }
-      return Future.all(asked).map(all -> {
-        Map<String, ModelVersions> out = new HashMap<>();
-        for (int i = 0; i < all.size(); i++) {
-          Optional<ModelVersions> v = all.resultAt(i);
-          v.ifPresent(mv -> out.put(mv.model(), mv));
-        }
-        return out;
-      });
+    });
+    List<Future<Optional<ModelVersions>>> asked = new ArrayList<>();
+    for (String model : models) {
+      asked.add(runner.metadata(model, "", RunnerConnection.CONTROL_TIMEOUT_NANOS).map(this::versions)
+          .recover(e -> Future.succeededFuture(Optional.empty())));
+    }
+    return Future.all(asked).map(all -> {
+      Map<String, ModelVersions> out = new HashMap<>();
+      for (int i = 0; i < all.size(); i++) {
+        Optional<ModelVersions> v = all.resultAt(i);
+        v.ifPresent(mv -> out.put(mv.model(), mv));
+      }
+      return out;
     });
   }
 

@@ -170,11 +170,8 @@ public final class RunnerConnection {
    * the old version).
    */
   public Future<Void> decide(String model, String key, long version, String reason) {
-    return call(GRPCInferenceServiceGrpcClient.RepositoryModelLoad, RepositoryModelLoadRequest.newBuilder()
-        .setModelName(model)
-        .putParameters(key, ModelRepositoryParameter.newBuilder().setInt64Param(version).build())
-        .putParameters("reason", ModelRepositoryParameter.newBuilder().setStringParam(reason).build())
-        .build(), TimeUnit.MINUTES.toNanos(1), Map.of(), null).mapEmpty();
+    return load(model, Map.of(key, ModelRepositoryParameter.newBuilder().setInt64Param(version).build(),
+        "reason", ModelRepositoryParameter.newBuilder().setStringParam(reason).build()), TimeUnit.MINUTES.toNanos(1));
   }
 
   /**
@@ -182,12 +179,15 @@ public final class RunnerConnection {
    * ({@code serve_version}); with {@code refuseCurrent}, the version it served until then is not loaded again.
    */
   public Future<Void> pin(String model, long version, boolean refuseCurrent, String reason) {
+    return load(model, Map.of("serve_version", ModelRepositoryParameter.newBuilder().setInt64Param(version).build(),
+        "refuse_current", ModelRepositoryParameter.newBuilder().setBoolParam(refuseCurrent).build(),
+        "reason", ModelRepositoryParameter.newBuilder().setStringParam(reason).build()), TimeUnit.MINUTES.toNanos(2));
+  }
+
+  /** RepositoryModelLoad with parameters. */
+  private Future<Void> load(String model, Map<String, ModelRepositoryParameter> parameters, long timeoutNanos) {
     return call(GRPCInferenceServiceGrpcClient.RepositoryModelLoad, RepositoryModelLoadRequest.newBuilder()
-        .setModelName(model)
-        .putParameters("serve_version", ModelRepositoryParameter.newBuilder().setInt64Param(version).build())
-        .putParameters("refuse_current", ModelRepositoryParameter.newBuilder().setBoolParam(refuseCurrent).build())
-        .putParameters("reason", ModelRepositoryParameter.newBuilder().setStringParam(reason).build())
-        .build(), TimeUnit.MINUTES.toNanos(2), Map.of(), null).mapEmpty();
+        .setModelName(model).putAllParameters(parameters).build(), timeoutNanos, Map.of(), null).mapEmpty();
   }
 
   public Future<Boolean> modelReady(String model, String version) {

@@ -64,8 +64,13 @@ public final class RunnerHealth {
       if (ar.succeeded()) {
         failedProbes = 0;
         if (ar.result()) {
-          set(true, "");
-          runner.servedVersions().onSuccess(this::servedNow);
+          // what it serves is known before it counts as ready (the warm-up reads it as readiness turns)
+          runner.servedVersions().onComplete(served -> {
+            if (served.succeeded()) {
+              servedNow(served.result());
+            }
+            set(true, "");
+          });
         } else {
           set(false, "model-runner at " + runner.address() + " is up but its models are not all READY");
         }
@@ -127,6 +132,11 @@ public final class RunnerHealth {
 
   public boolean ready() {
     return ready;
+  }
+
+  /** The versions of each model the runner served at the last good probe. */
+  public Map<String, Set<String>> served() {
+    return served;
   }
 
   /** Models the runner served at the last good probe. */

@@ -183,10 +183,9 @@ public final class GrpcFront {
    */
   private boolean passThrough(GrpcServerRequest<ModelInferRequest, ModelInferResponse> call, Measurement m,
       Buffer payload) {
-    byte[] bytes = payload.getBytes();
     String[] names;
     try {
-      names = WireFields.strings(bytes, 1, 2);
+      names = WireFields.strings(payload, 1, 2);
     } catch (com.google.protobuf.InvalidProtocolBufferException e) {
       return false;
     }
@@ -198,7 +197,8 @@ public final class GrpcFront {
     if (m != null) {
       m.target(names[0], names[1]);
     }
-    Future<Buffer> answer = ctx.path().inferRaw(names[0], names[1], Buffer.buffer(bytes),
+    // one copy: the message outlives this handler, which may not hold on to the server's buffer
+    Future<Buffer> answer = ctx.path().inferRaw(names[0], names[1], payload.copy(),
         timeoutNanos(call.headers().get("grpc-timeout")), ctx.forwarded().select(id, k -> call.headers().get(k)),
         m == null ? io.vertx.core.Promise.<Void>promise().future() : m.abandoned());
     answer.onComplete(ar -> {
@@ -206,7 +206,7 @@ public final class GrpcFront {
         if (ar.succeeded()) {
           if (m != null) {
             try {
-              m.answeredBy(WireFields.strings(ar.result().getBytes(), 2)[0]);
+              m.answeredBy(WireFields.strings(ar.result(), 2)[0]);
             } catch (com.google.protobuf.InvalidProtocolBufferException e) {
               // the client gets the runner's answer as it is; the metrics keep the version asked for
             }

@@ -16,9 +16,18 @@ final class WireFields {
    * @throws InvalidProtocolBufferException when the bytes are not a well-formed message
    */
   static String[] strings(byte[] message, int... fields) throws InvalidProtocolBufferException {
+    return strings(CodedInputStream.newInstance(message), fields);
+  }
+
+  /** {@link #strings(byte[], int...)} read where the buffer's bytes are, without copying them. */
+  static String[] strings(io.vertx.core.buffer.Buffer message, int... fields) throws InvalidProtocolBufferException {
+    return strings(CodedInputStream.newInstance(
+        ((io.vertx.core.internal.buffer.BufferInternal) message).getByteBuf().nioBuffer()), fields);
+  }
+
+  private static String[] strings(CodedInputStream in, int... fields) throws InvalidProtocolBufferException {
     String[] values = new String[fields.length];
     java.util.Arrays.fill(values, "");
-    CodedInputStream in = CodedInputStream.newInstance(message);
     try {
       for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
         int field = WireFormat.getTagFieldNumber(tag);
