@@ -22,7 +22,7 @@ def field(n, wt, payload):
 
 model, output = sys.argv[1], sys.argv[2]
 floats = b"".join(struct.pack("<f", x) for x in (12, 70.35, 844.2))
-contents = field(2, 2, floats)  # InferTensorContents.fp32_contents (packed)
+contents = field(6, 2, floats)  # InferTensorContents.fp32_contents (field 6, packed)
 tensor = field(1, 2, b"input") + field(2, 2, b"FP32") + field(3, 2, bytes([1, 3])) + field(5, 2, contents)
 msg = field(1, 2, model.encode()) + field(5, 2, tensor)
 with open(output, "wb") as f:
