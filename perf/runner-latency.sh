@@ -67,7 +67,7 @@ done
 for i in "${!labels[@]}"; do
   for _ in $(seq 1 240); do grep -q event=runner_started "$work/${labels[$i]}.log" && break; sleep 0.5; done
   grep -q event=runner_started "$work/${labels[$i]}.log" || { cat "$work/${labels[$i]}.log"; exit 1; }
-  grep -hoE 'event=(runner_started|event_loop_transport)[^"]*' "$work/${labels[$i]}.log" | sed "s/^/${labels[$i]}: /"
+  grep -hoE 'event=(runner_started|event_loop_transport).*' "$work/${labels[$i]}.log" | sed "s/^/${labels[$i]}: /"
 done
 
 # every runner answers the request (h2load counts a gRPC error, a trailers-only answer, as a 200), and all answer
@@ -110,6 +110,7 @@ for r in $(seq 1 "$rounds"); do
     i=$(((k + r - 1) % n))
     label=${labels[$i]}
     t0=$(ticks "${runner_pids[$i]}"); c0=$(switches "${runner_pids[$i]}")
+    rm -f "$work/h2.log"   # h2load appends to its log file
     h2 "${ports[$i]}" "$secs" "$work/h2.log" >"$work/h2.out"
     t1=$(ticks "${runner_pids[$i]}"); c1=$(switches "${runner_pids[$i]}")
     line=$(python3 - "$work/h2.log" "$((t1 - t0))" "$hz" "$label" "$r" "$work/h2.out" "$((c1 - c0))" "$bytes_per_answer" <<'PY'
