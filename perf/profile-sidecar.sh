@@ -25,24 +25,7 @@ mkdir -p "$work/repo/mlp"
 cp -r examples/models/churn-torchscript/. "$work/repo/mlp/"
 sed -i '/^dynamic_batching:/,$d' "$work/repo/mlp/config.yaml"
 printf '{"inputs":[{"name":"input","shape":[1,3],"datatype":"FP32","data":[12,70.35,844.2]}]}' > "$work/rest.json"
-# a gRPC frame: 0, big-endian length, then ModelInferRequest{model_name: "mlp", inputs: [input FP32 [1,3]], contents}
-python3 - "$work/grpc.bin" <<'PY'
-import struct, sys
-def field(n, wt, payload):
-    tag = bytes([n << 3 | wt])
-    return tag + (encode_varint(len(payload)) + payload if wt == 2 else payload)
-def encode_varint(v):
-    out = b""
-    while True:
-        b = v & 0x7f; v >>= 7
-        out += bytes([b | (0x80 if v else 0)])
-        if not v: return out
-floats = b"".join(struct.pack("<f", x) for x in (12, 70.35, 844.2))
-contents = field(2, 2, floats)            # InferTensorContents.fp32_contents (packed)
-tensor = field(1, 2, b"input") + field(2, 2, b"FP32") + field(3, 2, bytes([1, 3])) + field(5, 2, contents)
-msg = field(1, 2, b"mlp") + field(5, 2, tensor)
-open(sys.argv[1], "wb").write(b"\x00" + struct.pack(">I", len(msg)) + msg)
-PY
+perf/grpc-infer-frame.py mlp "$work/grpc.bin"   # one churn MLP row, model "mlp"
 exec 9>/tmp/gantry-mvn.lock
 flock 9
 java -Dai.djl.offline=true -jar model-runner/target/model-runner.jar --model-repository "$work/repo" \

@@ -111,8 +111,10 @@ public final class ModelRunner implements AutoCloseable {
     timers.setRemoveOnCancelPolicy(true);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     RunnerMetrics metrics = new RunnerMetrics(registry);
-    ModelManager models = new ModelManager(repository, new ModelLoader(options.engineThreads()), metrics, timers);
-    Vertx vertx = Vertx.vertx();
+    ModelManager models = new ModelManager(repository, new ModelLoader(options.engineThreads()), metrics, timers,
+        Duration.ofNanos(TimeUnit.MICROSECONDS.toNanos(options.workerSpinMicros())));
+    Vertx vertx = Vertx.vertx(EventLoopTransport.options(options.nativeTransport()));
+    LOG.info("event=event_loop_transport {}", EventLoopTransport.describe(vertx, options.nativeTransport()));
     try {
       GrpcConnections connections = new GrpcConnections();
       GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(options.maxMessageBytes()));

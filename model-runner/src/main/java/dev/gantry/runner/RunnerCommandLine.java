@@ -76,6 +76,14 @@ final class RunnerCommandLine {
       description = "on SIGTERM, time in-flight requests get to finish")
   int shutdownGraceMs;
 
+  @Option(names = "--worker-spin-us", defaultValue = "${env:GANTRY_WORKER_SPIN_US:-0}",
+      description = "how long a model instance's idle worker spins before it parks, 0 to 1000 (0: parks at once)")
+  int workerSpinUs;
+
+  @Option(names = "--native-transport", defaultValue = "${env:GANTRY_NATIVE_TRANSPORT:-true}", arity = "1",
+      description = "use Netty's epoll transport where it is available, else Java NIO (false: always NIO)")
+  boolean nativeTransport;
+
   @Option(names = "--model-uri", defaultValue = "${env:GANTRY_MODEL_URI:-}",
       description = "serve the model at this URI: models:/<name>/<version|stage|latest>, models:/<name>@<alias>,"
           + " runs:/<run_id>/<path>, mlflow-artifacts:/<path>, s3://<bucket>/<path> or an MLflow model directory")
@@ -279,7 +287,8 @@ final class RunnerCommandLine {
         range("--max-message-bytes", maxMessageBytes, 1, Integer.MAX_VALUE),
         range("--engine-threads", engineThreads, 0, Integer.MAX_VALUE),
         range("--shutdown-grace-ms", shutdownGraceMs, 0, Integer.MAX_VALUE), all, cache,
-        metricsHost.isBlank() ? host : metricsHost.trim());
+        metricsHost.isBlank() ? host : metricsHost.trim(),
+        range("--worker-spin-us", workerSpinUs, 0, RunnerOptions.MAX_WORKER_SPIN_US), nativeTransport);
   }
 
   private static int range(String flag, int value, int min, int max) {

@@ -28,10 +28,14 @@ import java.util.Optional;
  * @param modelCache where models fetched from URIs are kept
  * @param metricsHost the address the metrics server binds to (in a pod: all addresses, so that Prometheus can
  *     scrape it while gRPC stays on loopback)
+ * @param workerSpinMicros how long a model instance's worker that finds its queue empty spins before it parks
+ *     (a request that comes meanwhile is taken without a thread wake-up); 0 parks at once
+ * @param nativeTransport whether the event loops use Netty's native epoll transport where it is available (Linux
+ *     x86-64), falling back to Java NIO elsewhere
  */
 public record RunnerOptions(Optional<Path> modelRepository, String host, int grpcPort, int metricsPort,
     List<String> models, Optional<DeviceSpec> device, int maxMessageBytes, int engineThreads, int shutdownGraceMs,
-    List<SourceSpec> sources, Path modelCache, String metricsHost) {
+    List<SourceSpec> sources, Path modelCache, String metricsHost, int workerSpinMicros, boolean nativeTransport) {
 
   /** What {@code --help} prints: every setting with its environment variable and default. */
   static String usage() {
@@ -40,6 +44,10 @@ public record RunnerOptions(Optional<Path> modelRepository, String host, int grp
 
   /** Default of {@code --shutdown-grace-ms}. */
   public static final int DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
+  /** Default of {@code --worker-spin-us}. */
+  public static final int DEFAULT_WORKER_SPIN_US = 0;
+  /** Largest {@code --worker-spin-us}: a spin is meant to bridge a round trip, not to replace parking. */
+  public static final int MAX_WORKER_SPIN_US = 1000;
 
   public RunnerOptions {
     requireNonNull(modelRepository, "modelRepository");
@@ -50,24 +58,29 @@ public record RunnerOptions(Optional<Path> modelRepository, String host, int grp
     sources = List.copyOf(sources);
     requireNonNull(modelCache, "modelCache");
     requireNonNull(metricsHost, "metricsHost");
+    if (workerSpinMicros < 0 || workerSpinMicros > MAX_WORKER_SPIN_US) {
+      throw new IllegalArgumentException("workerSpinMicros must be from 0 to " + MAX_WORKER_SPIN_US + ", got "
+          + workerSpinMicros);
+    }
   }
 
   /** Defaults for tests: ephemeral ports on loopback. */
   public static RunnerOptions forRepository(Path repository, String... models) {
     return new RunnerOptions(Optional.of(repository), "127.0.0.1", 0, 0, Arrays.asList(models), Optional.empty(),
-        64 << 20, 1, DEFAULT_SHUTDOWN_GRACE_MS, List.of(), defaultCache(Map.of()), "127.0.0.1");
+        64 << 20, 1, DEFAULT_SHUTDOWN_GRACE_MS, List.of(), defaultCache(Map.of()), "127.0.0.1", DEFAULT_WORKER_SPIN_US,
+        true);
   }
 
   /** The same options serving these models by URI, kept in this cache. */
   public RunnerOptions withSources(List<SourceSpec> newSources, Path cache) {
     return new RunnerOptions(modelRepository, host, grpcPort, metricsPort, models, device, maxMessageBytes,
-        engineThreads, shutdownGraceMs, newSources, cache, metricsHost);
+        engineThreads, shutdownGraceMs, newSources, cache, metricsHost, workerSpinMicros, nativeTransport);
   }
 
   /** The same options without a model repository directory. */
   public RunnerOptions withoutRepository() {
     return new RunnerOptions(Optional.empty(), host, grpcPort, metricsPort, models, device, maxMessageBytes,
-        engineThreads, shutdownGraceMs, sources, modelCache, metricsHost);
+        engineThreads, shutdownGraceMs, sources, modelCache, metricsHost, workerSpinMicros, nativeTransport);
   }
 
   static Path defaultCache(Map<String, String> env) {

@@ -52,6 +52,38 @@ class RunnerOptionsTest {
   }
 
   @Test
+  void workerSpinAndNativeTransportComeFromFlagsEnvironmentAndFile() throws Exception {
+    RunnerOptions defaults = RunnerOptions.parse(new String[0], Map.of());
+    assertThat(defaults.workerSpinMicros()).isEqualTo(RunnerOptions.DEFAULT_WORKER_SPIN_US);
+    assertThat(defaults.nativeTransport()).isTrue();
+    Path file = dir.resolve("spin.yaml");
+    Files.writeString(file, "runner:\n  worker_spin_us: 40\n  native_transport: false\n");
+    RunnerOptions fromFile = RunnerOptions.parse(new String[] {"--config", file.toString()}, Map.of());
+    assertThat(fromFile.workerSpinMicros()).isEqualTo(40);
+    assertThat(fromFile.nativeTransport()).isFalse();
+    RunnerOptions fromEnv = RunnerOptions.parse(new String[] {"--config", file.toString()},
+        Map.of("GANTRY_WORKER_SPIN_US", "0", "GANTRY_NATIVE_TRANSPORT", "true"));
+    assertThat(fromEnv.workerSpinMicros()).isZero();
+    assertThat(fromEnv.nativeTransport()).isTrue();
+    RunnerOptions fromFlags = RunnerOptions.parse(new String[] {"--worker-spin-us", "1000", "--native-transport",
+        "false"}, Map.of("GANTRY_WORKER_SPIN_US", "5"));
+    assertThat(fromFlags.workerSpinMicros()).isEqualTo(1000);
+    assertThat(fromFlags.nativeTransport()).isFalse();
+  }
+
+  @Test
+  void workerSpinAndNativeTransportMistakesAreNamed() {
+    assertThatThrownBy(() -> RunnerOptions.parse(new String[] {"--worker-spin-us", "1001"}, Map.of()))
+        .hasMessageContaining("--worker-spin-us must be from 0 to 1000, got 1001");
+    assertThatThrownBy(() -> RunnerOptions.parse(new String[0], Map.of("GANTRY_WORKER_SPIN_US", "-5")))
+        .hasMessageContaining("--worker-spin-us must be from 0 to 1000, got -5");
+    assertThatThrownBy(() -> RunnerOptions.parse(new String[] {"--worker-spin-us", "50us"}, Map.of()))
+        .hasMessageContaining("--worker-spin-us");
+    assertThatThrownBy(() -> RunnerOptions.parse(new String[] {"--native-transport", "maybe"}, Map.of()))
+        .hasMessageContaining("--native-transport").hasMessageContaining("maybe");
+  }
+
+  @Test
   void modelUrisComeFromFlagsAndTheFilesSourcesList() throws Exception {
     RunnerOptions one = RunnerOptions.parse(new String[] {"--model-uri", "models:/customer-churn@champion",
         "--watch", "30s", "--model-cache", "/var/cache/gantry"}, Map.of());

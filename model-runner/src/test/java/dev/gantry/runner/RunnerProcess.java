@@ -45,8 +45,15 @@ public final class RunnerProcess implements AutoCloseable {
 
   /** Starts RunnerMain with ephemeral ports and {@code args}; returns once it has started. */
   public static RunnerProcess start(String... args) throws Exception {
+    return start(List.of(), args);
+  }
+
+  /** Starts RunnerMain with these JVM options, ephemeral ports and {@code args}; returns once it has started. */
+  public static RunnerProcess start(List<String> jvmOptions, String... args) throws Exception {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), "dev.gantry.runner.RunnerMain",
+        "-Dai.djl.offline=true"));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.gantry.runner.RunnerMain",
         "--grpc-port", "0", "--metrics-port", "0"));
     command.addAll(List.of(args));
     RunnerProcess runner = new RunnerProcess(new ProcessBuilder(command).redirectErrorStream(true).start());

@@ -39,6 +39,11 @@ import org.slf4j.LoggerFactory;
  * When a merged batch fails, its requests are run again one by one, so that one bad request cannot
  * fail its neighbours.
  *
+ * <p>A worker that finds the queue empty first spins for up to its idle spin (a bounded busy wait,
+ * {@link Thread#onSpinWait()}) before it parks: a request that comes within that time is taken
+ * without the thread wake-up that parking costs (tens of microseconds on a virtual machine), at the
+ * price of that much CPU after every batch. Zero parks at once.
+ *
  * <p>A worker survives whatever its batch throws and every request is answered. An {@link Error}
  * other than running out of memory or stack means the worker's instance cannot go on: the worker
  * answers its batch and stops, and when no worker is left the batcher answers what is queued and
@@ -61,7 +66,10 @@ public final class DynamicBatcher {
   /** Workers running a batch now; guarded by {@link #lock}. */
   private int busy;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
-  private boolean closed;
+  private final long idleSpinNanos;
+  /** Requests submitted so far; written under {@link #lock}, read without it by spinning workers. */
+  private volatile long submitted;
+  private volatile boolean closed;
   /** Why no instance can run batches any more; null while one can. */
   private volatile String failure;
 
@@ -73,6 +81,22 @@ public final class DynamicBatcher {
    */
   public DynamicBatcher(String label, BatchPolicy policy, List<BatchExecutor> executors,
       ScheduledExecutorService timers, BatchListener listener) {
+    this(label, policy, executors, timers, listener, 0);
+  }
+
+  /**
+   * Starts one worker thread per executor.
+   *
+   * @param label names the threads and the error messages ("model 'x' version 1")
+   * @param timers runs deadline timers; shared, never blocked on
+   * @param idleSpinNanos how long a worker that finds the queue empty spins before it parks; 0 parks at once
+   */
+  public DynamicBatcher(String label, BatchPolicy policy, List<BatchExecutor> executors,
+      ScheduledExecutorService timers, BatchListener listener, long idleSpinNanos) {
+    if (idleSpinNanos < 0) {
+      throw new IllegalArgumentException("idleSpinNanos must be 0 or more, got " + idleSpinNanos);
+    }
+    this.idleSpinNanos = idleSpinNanos;
     this.label = requireNonNull(label, "label");
     this.policy = requireNonNull(policy, "policy");
     this.timers = requireNonNull(timers, "timers");
@@ -123,6 +147,7 @@ public final class DynamicBatcher {
         p.timer = timers.schedule(() -> expire(p), delay, TimeUnit.NANOSECONDS);
       }
       queue.addLast(p);
+      submitted++;
       changed.signalAll();
     } finally {
       lock.unlock();
@@ -245,6 +270,18 @@ public final class DynamicBatcher {
           if (closed) {
             return null;
           }
+          if (idleSpinNanos > 0) {
+            long seen = submitted;
+            lock.unlock();
+            try {
+              spinWhileIdle(seen);
+            } finally {
+              lock.lock();
+            }
+            if (!queue.isEmpty() || closed) {
+              continue;
+            }
+          }
           changed.await();
         }
         if (!policy.merge()) {
@@ -263,6 +300,14 @@ public final class DynamicBatcher {
       }
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** Spins, without the lock, until a request is submitted after {@code seen}, the batcher closes or the spin is over. */
+  private void spinWhileIdle(long seen) {
+    long end = System.nanoTime() + idleSpinNanos;
+    while (submitted == seen && !closed && System.nanoTime() - end < 0) {
+      Thread.onSpinWait();
     }
   }
 

@@ -47,6 +47,7 @@ public final class ModelManager implements AutoCloseable {
   private final EngineLoader loader;
   private final RunnerMetrics metrics;
   private final ScheduledExecutorService timers;
+  private final long workerSpinNanos;
   private final ExecutorService loaderThread;
   private final Map<String, Slot> slots = new ConcurrentHashMap<>();
   private volatile boolean stopping;
@@ -55,6 +56,19 @@ public final class ModelManager implements AutoCloseable {
 
   public ModelManager(ModelRepository repository, EngineLoader loader, RunnerMetrics metrics,
       ScheduledExecutorService timers) {
+    this(repository, loader, metrics, timers, Duration.ZERO);
+  }
+
+  /**
+   * @param workerSpin how long a batcher's worker that finds its queue empty spins before it parks
+   *     ({@code --worker-spin-us}); zero parks at once
+   */
+  public ModelManager(ModelRepository repository, EngineLoader loader, RunnerMetrics metrics,
+      ScheduledExecutorService timers, Duration workerSpin) {
+    if (workerSpin.isNegative()) {
+      throw new IllegalArgumentException("workerSpin must not be negative, got " + workerSpin);
+    }
+    this.workerSpinNanos = workerSpin.toNanos();
     this.repository = requireNonNull(repository, "repository");
     this.loader = requireNonNull(loader, "loader");
     this.metrics = requireNonNull(metrics, "metrics");
@@ -163,7 +177,8 @@ public final class ModelManager implements AutoCloseable {
           if (kept != null) {
             fresh.put(v.getKey(), kept);
           } else {
-            ServedVersion s = ServedVersion.start(def.config(), v.getKey(), v.getValue(), loader, metrics, timers);
+            ServedVersion s = ServedVersion.start(def.config(), v.getKey(), v.getValue(), loader, metrics, timers,
+                workerSpinNanos);
             started.add(s);
             fresh.put(v.getKey(), s);
           }

@@ -63,9 +63,13 @@ public final class ServedVersion {
     this.warmupTime = warmupTime;
   }
 
-  /** Loads, creates the instances, warms each one up and starts the batcher. Blocks. */
+  /**
+   * Loads, creates the instances, warms each one up and starts the batcher. Blocks.
+   *
+   * @param workerSpinNanos how long an idle batcher worker spins before it parks
+   */
   static ServedVersion start(ModelConfig config, long version, Path file, EngineLoader loader,
-      RunnerMetrics runnerMetrics, ScheduledExecutorService timers) {
+      RunnerMetrics runnerMetrics, ScheduledExecutorService timers, long workerSpinNanos) {
     long t0 = System.nanoTime();
     LoadedModel loaded = loader.load(config, file);
     List<LoadedModel.Instance> instances = new ArrayList<>();
@@ -92,7 +96,7 @@ public final class ServedVersion {
           () -> holder[0] == null ? 0 : holder[0].queueDepth(), loadTime.plus(warmupTime));
       runnerMetrics.queueCapacity(config.name(), Long.toString(version), policy.maxQueueSize());
       // last: once its workers run, nothing above may fail and leave them behind
-      holder[0] = new DynamicBatcher(label, policy, executors, timers, metrics);
+      holder[0] = new DynamicBatcher(label, policy, executors, timers, metrics, workerSpinNanos);
       return new ServedVersion(config.name(), version, config, loaded, instances, holder[0], metrics, loadTime,
           warmupTime);
     } catch (RuntimeException | Error e) {

@@ -479,4 +479,42 @@ class DynamicBatcherTest {
     assertThat(queued.get(30, TimeUnit.SECONDS)).isNotEmpty();
     stopped.get(30, TimeUnit.SECONDS);
   }
+
+  private static Thread worker() {
+    return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("gantry-batcher-test-0"))
+        .findFirst().orElseThrow();
+  }
+
+  private static float[] probabilities(List<Tensor> outputs) {
+    return outputs.get(0).asFloats();
+  }
+
+  @Test
+  void anIdleWorkerSpinsForItsSpinThenParksAndAnswersTheSameEitherWay() throws Exception {
+    float[] expected = probabilities(instance.run(rows(1, 1).inputs()));
+    batcher = new DynamicBatcher("test", BatchPolicy.unbatched(10), List.of(instance::run), timers, recording(),
+        TimeUnit.MILLISECONDS.toNanos(300));
+    assertThat(probabilities(batcher.submit(rows(1, 1)).get(30, TimeUnit.SECONDS))).containsExactly(expected);
+    // most likely taken while the worker spins (it has not parked since the first)
+    assertThat(probabilities(batcher.submit(rows(1, 1)).get(30, TimeUnit.SECONDS))).containsExactly(expected);
+    // the spin is bounded: the worker parks (WAITING) once it is over, and a request still wakes it
+    await().atMost(Duration.ofSeconds(10)).until(() -> worker().getState() == Thread.State.WAITING);
+    assertThat(probabilities(batcher.submit(rows(1, 1)).get(30, TimeUnit.SECONDS))).containsExactly(expected);
+  }
+
+  @Test
+  void shutdownEndsASpinAtOnce() throws Exception {
+    batcher = new DynamicBatcher("test", BatchPolicy.unbatched(10), List.of(instance::run), timers, recording(),
+        TimeUnit.MINUTES.toNanos(10));
+    assertThat(batcher.submit(rows(1, 1)).get(30, TimeUnit.SECONDS)).isNotEmpty();
+    assertThat(worker().getState()).isEqualTo(Thread.State.RUNNABLE);
+    batcher.shutdown().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aNegativeSpinIsRefused() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new DynamicBatcher("test", BatchPolicy.unbatched(10),
+        List.of(instance::run), timers, recording(), -1)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("idleSpinNanos must be 0 or more");
+  }
 }
