@@ -139,7 +139,8 @@ public final class WarmupBenchmark {
             seconds);
   }
 
-  private static boolean ready(HttpClient http, int port) {
+  /** Whether the sidecar on {@code port} answers {@code /readyz} with 200. */
+  static boolean ready(HttpClient http, int port) {
     try {
       return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
           .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
