@@ -24,9 +24,7 @@ trap cleanup EXIT
 mkdir -p "$work/repo/mlp" "$work/nginx/logs"
 cp -r examples/models/churn-torchscript/. "$work/repo/mlp/"
 sed -i '/^dynamic_batching:/,$d' "$work/repo/mlp/config.yaml"
-# a gRPC frame: 0, big-endian length, then ModelInferRequest{model_name: "mlp", inputs: [input FP32 [1,3]], contents}
-printf '\x00\x00\x00\x00\x28\x0a\x03mlp\x2a\x21\x0a\x05input\x12\x04FP32\x1a\x02\x01\x03\x2a\x0e\x12\x0c\x00\x00\x40\x41\x33\xb3\x8c\x42\xcd\x0c\x53\x44' \
-  > "$work/grpc.bin"
+perf/grpc-infer-frame.py mlp "$work/grpc.bin"   # one churn MLP row, model "mlp"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 240); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.5; done; return 1; }
 runner_port=$(port)
@@ -77,6 +75,9 @@ for r in $(seq 1 "$rounds"); do
       --rps $((rate / 4)) -D "$secs" "http://127.0.0.1:${ports[$i]}/inference.GRPCInferenceService/ModelInfer")
     after=$(ticks "${procs[$i]}")
     done_=$(grep -oE '[0-9]+ succeeded' <<< "$out" | head -1 | cut -d' ' -f1)
+    # h2load counts a gRPC error (a trailers-only answer, no data) as a success: every answer must carry data
+    data=$(grep -oE '\(([0-9]+)\) data' <<< "$out" | tr -d '()' | cut -d' ' -f1)
+    [ "${data:-0}" -ge $((done_ * 10)) ] || { echo "${labels[$i]}: $done_ answers but $data data bytes: errors" >&2; exit 1; }
     per=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$done_" 'BEGIN { printf "%.3f", (t / hz) / (n / 1000) }')
     echo "round $r ${labels[$i]}: $done_ answers, $(( (after - before) )) ticks, $per cores per 1000 req/s"
     echo "${labels[$i]} $per" >> "$work/results"
