@@ -80,8 +80,8 @@ final class RunnerCommandLine {
       description = "how long a model instance's idle worker spins before it parks, 0 to 1000 (0: parks at once)")
   int workerSpinUs;
 
-  @Option(names = "--native-transport", defaultValue = "${env:GANTRY_NATIVE_TRANSPORT:-true}", arity = "1",
-      description = "use Netty's epoll transport where it is available, else Java NIO (false: always NIO)")
+  @Option(names = "--native-transport", defaultValue = "${env:GANTRY_NATIVE_TRANSPORT:-false}", arity = "1",
+      description = "use Netty's epoll transport where it is available, else Java NIO (default false: Java NIO)")
   boolean nativeTransport;
 
   @Option(names = "--model-uri", defaultValue = "${env:GANTRY_MODEL_URI:-}",

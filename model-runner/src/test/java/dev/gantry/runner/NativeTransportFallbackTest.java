@@ -23,7 +23,7 @@ class NativeTransportFallbackTest {
   void fallsBackToNioWhenTheNativeTransportIsUnavailableAndServes() throws Exception {
     TestModels.copyModel(TestModels.examples().resolve("churn-torchscript"), repo, "mlp");
     try (RunnerProcess runner = RunnerProcess.start(List.of("-Dio.netty.transport.noNative=true"),
-        "--model-repository", repo.toString(), "--worker-spin-us", "50");
+        "--model-repository", repo.toString(), "--worker-spin-us", "50", "--native-transport", "true");
         RunnerClient client = new RunnerClient(runner.grpcPort())) {
       assertThat(runner.log()).anySatisfy(line -> assertThat(line)
           .contains("event=event_loop_transport transport=nio reason=\"native transport unavailable"));

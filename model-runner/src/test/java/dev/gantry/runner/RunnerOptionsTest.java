@@ -55,20 +55,20 @@ class RunnerOptionsTest {
   void workerSpinAndNativeTransportComeFromFlagsEnvironmentAndFile() throws Exception {
     RunnerOptions defaults = RunnerOptions.parse(new String[0], Map.of());
     assertThat(defaults.workerSpinMicros()).isEqualTo(RunnerOptions.DEFAULT_WORKER_SPIN_US);
-    assertThat(defaults.nativeTransport()).isTrue();
+    assertThat(defaults.nativeTransport()).isFalse();
     Path file = dir.resolve("spin.yaml");
-    Files.writeString(file, "runner:\n  worker_spin_us: 40\n  native_transport: false\n");
+    Files.writeString(file, "runner:\n  worker_spin_us: 40\n  native_transport: true\n");
     RunnerOptions fromFile = RunnerOptions.parse(new String[] {"--config", file.toString()}, Map.of());
     assertThat(fromFile.workerSpinMicros()).isEqualTo(40);
-    assertThat(fromFile.nativeTransport()).isFalse();
+    assertThat(fromFile.nativeTransport()).isTrue();
     RunnerOptions fromEnv = RunnerOptions.parse(new String[] {"--config", file.toString()},
-        Map.of("GANTRY_WORKER_SPIN_US", "0", "GANTRY_NATIVE_TRANSPORT", "true"));
+        Map.of("GANTRY_WORKER_SPIN_US", "0", "GANTRY_NATIVE_TRANSPORT", "false"));
     assertThat(fromEnv.workerSpinMicros()).isZero();
-    assertThat(fromEnv.nativeTransport()).isTrue();
+    assertThat(fromEnv.nativeTransport()).isFalse();
     RunnerOptions fromFlags = RunnerOptions.parse(new String[] {"--worker-spin-us", "1000", "--native-transport",
-        "false"}, Map.of("GANTRY_WORKER_SPIN_US", "5"));
+        "true"}, Map.of("GANTRY_WORKER_SPIN_US", "5"));
     assertThat(fromFlags.workerSpinMicros()).isEqualTo(1000);
-    assertThat(fromFlags.nativeTransport()).isFalse();
+    assertThat(fromFlags.nativeTransport()).isTrue();
   }
 
   @Test

@@ -112,11 +112,14 @@ public final class RunnerConnection {
     this.newClient = () -> {
       HttpClient http = vertx.httpClientBuilder()
           .with(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
-              .setConnectTimeout(2000).setHttp2MultiplexingLimit(STREAMS_PER_CONNECTION))
+              .setConnectTimeout(2000).setHttp2MultiplexingLimit(STREAMS_PER_CONNECTION)
+              // kept however long they idle (an event loop's may): the PINGs watch them, and closing one while a
+              // PING waits for its answer would leave that PING unanswered, the runner taken for dead
+              .setHttp2KeepAliveTimeout(0))
           // eventLoopSize 0: a connection is made on the event loop of the call that needs it
           .with(new PoolOptions().setHttp2MaxSize(maxConnections).setMaxWaitQueueSize(maxInFlight)
               .setEventLoopSize(0))
-          .withConnectHandler(connections::add)
+          .withConnectHandler(this::track)
           .build();
       // GrpcClient.client(vertx, HttpClient) takes no GrpcClientOptions (the message size limit), and the
       // builder takes no PoolOptions: this constructor is the one that takes both.
@@ -347,6 +350,16 @@ public final class RunnerConnection {
         }
       });
     }
+  }
+
+  /**
+   * Pings a connection from now until it closes. A connection the pool closes itself (idle for a minute: an event
+   * loop's connection can be) leaves the set at once: Vert.x never completes a PING still waiting for its answer
+   * when its connection closes, and that PING's timer must not take the runner for dead.
+   */
+  private void track(HttpConnection c) {
+    connections.add(c);
+    c.closeHandler(v -> connections.remove(c));
   }
 
   /** This event loop's client, or the shared one off the event loops. */
