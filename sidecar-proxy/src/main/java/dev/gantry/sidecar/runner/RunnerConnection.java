@@ -56,7 +56,6 @@ import org.slf4j.LoggerFactory;
  *       nobody waits for. The runner is sent only the time that is left.
  *   <li>Connections and streams are sized to the sidecar's in-flight limit, and the pool's wait
  *       queue is bounded by it.
- *   <li>Each event loop has its own connections: a call is sent and answered on the thread that made it.
  *   <li>Each connection is pinged (HTTP/2 PING); one that does not answer in time is closed and
  *       reported as a dead peer.
  *   <li>Failures come back as {@link SidecarException}s: the runner's own status for its answers;
@@ -73,15 +72,7 @@ public final class RunnerConnection {
   private static final String UNREACHABLE = "is unreachable";
 
   private final Vertx vertx;
-  private final java.util.function.Supplier<GrpcClient> newClient;
-  /** Calls made off any event loop (start-up, workers). */
   private final GrpcClient client;
-  /**
-   * One client per event loop, its connections made on that loop: a call made on an event loop is sent, answered
-   * and handed back without leaving its thread (a connection shared by all loops costs two thread hand-offs a call).
-   */
-  private final Map<Thread, GrpcClient> loopClients = new ConcurrentHashMap<>();
-  private volatile boolean closed;
   private final SocketAddress address;
   private final long keepaliveMs;
   private final Set<HttpConnection> connections = ConcurrentHashMap.newKeySet();
@@ -109,24 +100,16 @@ public final class RunnerConnection {
     this.address = SocketAddress.inetSocketAddress(port, requireNonNull(host, "host"));
     this.keepaliveMs = keepaliveMs;
     int maxConnections = Math.max(1, (maxInFlight + STREAMS_PER_CONNECTION - 1) / STREAMS_PER_CONNECTION);
-    this.newClient = () -> {
-      HttpClient http = vertx.httpClientBuilder()
-          .with(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
-              .setConnectTimeout(2000).setHttp2MultiplexingLimit(STREAMS_PER_CONNECTION)
-              // kept however long they idle (an event loop's may): the PINGs watch them, and closing one while a
-              // PING waits for its answer would leave that PING unanswered, the runner taken for dead
-              .setHttp2KeepAliveTimeout(0))
-          // eventLoopSize 0: a connection is made on the event loop of the call that needs it
-          .with(new PoolOptions().setHttp2MaxSize(maxConnections).setMaxWaitQueueSize(maxInFlight)
-              .setEventLoopSize(0))
-          .withConnectHandler(this::track)
-          .build();
-      // GrpcClient.client(vertx, HttpClient) takes no GrpcClientOptions (the message size limit), and the
-      // builder takes no PoolOptions: this constructor is the one that takes both.
-      return new GrpcClientImpl(vertx, new GrpcClientOptions().setMaxMessageSize(maxMessageBytes), http, true) {
-      };
+    HttpClient http = vertx.httpClientBuilder()
+        .with(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
+            .setConnectTimeout(2000).setHttp2MultiplexingLimit(STREAMS_PER_CONNECTION))
+        .with(new PoolOptions().setHttp2MaxSize(maxConnections).setMaxWaitQueueSize(maxInFlight))
+        .withConnectHandler(connections::add)
+        .build();
+    // GrpcClient.client(vertx, HttpClient) takes no GrpcClientOptions (the message size limit), and the
+    // builder takes no PoolOptions: this constructor is the one that takes both.
+    this.client = new GrpcClientImpl(vertx, new GrpcClientOptions().setMaxMessageSize(maxMessageBytes), http, true) {
     };
-    this.client = newClient.get();
     this.keepaliveTimer = vertx.setPeriodic(keepaliveMs, id -> pingAll());
   }
 
@@ -233,15 +216,12 @@ public final class RunnerConnection {
       abandoned.onComplete(v -> {
         if (!result.future().isComplete()) {
           vertx.cancelTimer(timer);
-          GrpcClientRequest<Req, Resp> sent = stream.get();
-          // on the next turn of the loop: with the caller's stream and the runner's on one event loop, a cancel
-          // made while the caller's reset is still being handled did not reach the runner (RunnerLinkTest)
-          vertx.runOnContext(x -> cancel(sent));
+          cancel(stream.get());
           result.tryFail(new SidecarException(ErrorKind.CANCELLED, "the caller went away"));
         }
       });
     }
-    client().request(address, method).onComplete(opened -> {
+    client.request(address, method).onComplete(opened -> {
       if (opened.failed()) {
         vertx.cancelTimer(timer);
         result.tryFail(notOpened(opened.cause()));
@@ -352,31 +332,8 @@ public final class RunnerConnection {
     }
   }
 
-  /**
-   * Pings a connection from now until it closes. A connection the pool closes itself (idle for a minute: an event
-   * loop's connection can be) leaves the set at once: Vert.x never completes a PING still waiting for its answer
-   * when its connection closes, and that PING's timer must not take the runner for dead.
-   */
-  private void track(HttpConnection c) {
-    connections.add(c);
-    c.closeHandler(v -> connections.remove(c));
-  }
-
-  /** This event loop's client, or the shared one off the event loops. */
-  private GrpcClient client() {
-    io.vertx.core.Context context = Vertx.currentContext();
-    if (context == null || !context.isEventLoopContext() || closed) {
-      return client;
-    }
-    return loopClients.computeIfAbsent(Thread.currentThread(), t -> newClient.get());
-  }
-
   public Future<Void> close() {
-    closed = true;
     vertx.cancelTimer(keepaliveTimer);
-    java.util.List<Future<Void>> closing = new java.util.ArrayList<>();
-    closing.add(client.close());
-    loopClients.values().forEach(c -> closing.add(c.close()));
-    return Future.join(closing).mapEmpty();
+    return client.close();
   }
 }
