@@ -425,6 +425,9 @@ public final class AliasRollouts {
     variants.add(new VariantSpec(h.canary(), h.model(), Long.toString(h.version()), null, 0));
     RolloutSpec rollout = s.policy().rollout(es.name(), h.variant(), h.canary(), h.version());
     return endpointAdmin.apply(es.withVariants(variants), OptionalLong.of(s.endpoint().revision()))
+        // the rollout is checked against this member's endpoint snapshot, which the cluster's listeners feed a little
+        // later than the write above returns: wait (on timers) until the snapshot has the canary variant
+        .compose(v -> seen(es.name(), h.canary(), VARIANT_SEEN_TRIES))
         .compose(v -> rolloutAdmin.apply(rollout, OptionalLong.of(0)))
         .onSuccess(v -> LOG.info("event=alias_rollout_started rollout={} endpoint={} model={} version={} previous={}"
             + " stable={} canary={}", h.rollout(), h.endpoint(), h.model(), h.version(), h.previous(), h.variant(),
@@ -436,6 +439,20 @@ public final class AliasRollouts {
           return vertx.executeBlocking(() -> store.compareAndSet(StateKind.ALIAS_ROLLOUTS, h.rollout(),
               Optional.of(s.json()), h.with("running", String.valueOf(e.getMessage())).toJson()), false).mapEmpty();
         });
+  }
+
+  /** Checks of this member's endpoint snapshot, 100 ms apart, before a rollout is applied anyway. */
+  private static final int VARIANT_SEEN_TRIES = 50;
+
+  /** Completes once this member's endpoint snapshot lists the variant, or after {@code tries} checks 100 ms apart. */
+  private Future<Void> seen(String endpoint, String variant, int tries) {
+    EndpointRecord er = endpoints.snapshot().records().get(endpoint);
+    if (tries <= 0 || er != null && er.spec().variants().stream().anyMatch(v -> v.name().equals(variant))) {
+      return Future.succeededFuture();
+    }
+    io.vertx.core.Promise<Void> later = io.vertx.core.Promise.promise();
+    vertx.setTimer(100, id -> seen(endpoint, variant, tries - 1).onComplete(later));
+    return later.future();
   }
 
   /** Deletes the finished rollout, gives the followed variant its whole weight back and records the outcome. */
