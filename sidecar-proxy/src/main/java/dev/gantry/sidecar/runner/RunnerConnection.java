@@ -56,8 +56,9 @@ import org.slf4j.LoggerFactory;
  *       nobody waits for. The runner is sent only the time that is left.
  *   <li>Connections and streams are sized to the sidecar's in-flight limit, and the pool's wait
  *       queue is bounded by it.
- *   <li>Each connection is pinged (HTTP/2 PING); one that does not answer in time is closed and
- *       reported as a dead peer.
+ *   <li>Each event loop has its own connections: a call is sent and answered on the thread that made it.
+ *   <li>Each connection is pinged (HTTP/2 PING) from its own event loop; one that answers neither the PING nor
+ *       any call in time is closed and reported as a dead peer.
  *   <li>Failures come back as {@link SidecarException}s: the runner's own status for its answers;
  *       UNAVAILABLE "unreachable" only when no connection can be made; UNAVAILABLE naming the
  *       cause, for that call alone, when a stream breaks after it was sent.
@@ -72,10 +73,19 @@ public final class RunnerConnection {
   private static final String UNREACHABLE = "is unreachable";
 
   private final Vertx vertx;
+  private final java.util.function.Supplier<GrpcClient> newClient;
+  /** Calls made off any event loop (start-up, workers). */
   private final GrpcClient client;
+  /**
+   * One client per event loop, its connections made on that loop: a call made on an event loop is sent, answered
+   * and handed back without leaving its thread (a connection shared by all loops costs two thread hand-offs a call).
+   */
+  private final Map<Thread, GrpcClient> loopClients = new ConcurrentHashMap<>();
+  private volatile boolean closed;
   private final SocketAddress address;
   private final long keepaliveMs;
-  private final Set<HttpConnection> connections = ConcurrentHashMap.newKeySet();
+  /** The open connections to the runner, each with what its keep-alive needs. */
+  private final Map<HttpConnection, Link> connections = new ConcurrentHashMap<>();
   private final long keepaliveTimer;
   private final String role;
   private volatile Consumer<String> deadPeerListener = why -> { };
@@ -100,16 +110,21 @@ public final class RunnerConnection {
     this.address = SocketAddress.inetSocketAddress(port, requireNonNull(host, "host"));
     this.keepaliveMs = keepaliveMs;
     int maxConnections = Math.max(1, (maxInFlight + STREAMS_PER_CONNECTION - 1) / STREAMS_PER_CONNECTION);
-    HttpClient http = vertx.httpClientBuilder()
-        .with(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
-            .setConnectTimeout(2000).setHttp2MultiplexingLimit(STREAMS_PER_CONNECTION))
-        .with(new PoolOptions().setHttp2MaxSize(maxConnections).setMaxWaitQueueSize(maxInFlight))
-        .withConnectHandler(connections::add)
-        .build();
-    // GrpcClient.client(vertx, HttpClient) takes no GrpcClientOptions (the message size limit), and the
-    // builder takes no PoolOptions: this constructor is the one that takes both.
-    this.client = new GrpcClientImpl(vertx, new GrpcClientOptions().setMaxMessageSize(maxMessageBytes), http, true) {
+    this.newClient = () -> {
+      HttpClient http = vertx.httpClientBuilder()
+          .with(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
+              .setConnectTimeout(2000).setHttp2MultiplexingLimit(STREAMS_PER_CONNECTION))
+          // eventLoopSize 0: a connection is made on the event loop of the call that needs it
+          .with(new PoolOptions().setHttp2MaxSize(maxConnections).setMaxWaitQueueSize(maxInFlight)
+              .setEventLoopSize(0))
+          .withConnectHandler(this::opened)
+          .build();
+      // GrpcClient.client(vertx, HttpClient) takes no GrpcClientOptions (the message size limit), and the
+      // builder takes no PoolOptions: this constructor is the one that takes both.
+      return new GrpcClientImpl(vertx, new GrpcClientOptions().setMaxMessageSize(maxMessageBytes), http, true) {
+      };
     };
+    this.client = newClient.get();
     this.keepaliveTimer = vertx.setPeriodic(keepaliveMs, id -> pingAll());
   }
 
@@ -216,12 +231,15 @@ public final class RunnerConnection {
       abandoned.onComplete(v -> {
         if (!result.future().isComplete()) {
           vertx.cancelTimer(timer);
-          cancel(stream.get());
+          GrpcClientRequest<Req, Resp> sent = stream.get();
+          // on the next turn of the loop: with the caller's stream and the runner's on one event loop, a cancel
+          // made while the caller's reset is still being handled did not reach the runner (RunnerLinkTest)
+          vertx.runOnContext(x -> cancel(sent));
           result.tryFail(new SidecarException(ErrorKind.CANCELLED, "the caller went away"));
         }
       });
     }
-    client.request(address, method).onComplete(opened -> {
+    client().request(address, method).onComplete(opened -> {
       if (opened.failed()) {
         vertx.cancelTimer(timer);
         result.tryFail(notOpened(opened.cause()));
@@ -238,18 +256,21 @@ public final class RunnerConnection {
       metadata.forEach((k, v) -> req.headers().set(k, v));
       req.timeout(left, TimeUnit.NANOSECONDS);
       req.end(message).compose(v -> req.response())
-          .compose(resp -> resp.last().transform(ar -> {
-            GrpcStatus status = resp.status();
-            if (ar.succeeded() && (status == null || status == GrpcStatus.OK)) {
-              return Future.succeededFuture(ar.result());
-            }
-            if (status == null || status == GrpcStatus.OK) {
-              return Future.<Resp>failedFuture(broken(ar.cause()));
-            }
-            return Future.<Resp>failedFuture(new SidecarException(ErrorKind.fromGrpcCode(status.code),
-                resp.statusMessage() == null || resp.statusMessage().isEmpty()
-                    ? role + " answered " + status : resp.statusMessage()));
-          }))
+          .compose(resp -> {
+            heard(req.connection());
+            return resp.last().transform(ar -> {
+              GrpcStatus status = resp.status();
+              if (ar.succeeded() && (status == null || status == GrpcStatus.OK)) {
+                return Future.succeededFuture(ar.result());
+              }
+              if (status == null || status == GrpcStatus.OK) {
+                return Future.<Resp>failedFuture(broken(ar.cause()));
+              }
+              return Future.<Resp>failedFuture(new SidecarException(ErrorKind.fromGrpcCode(status.code),
+                  resp.statusMessage() == null || resp.statusMessage().isEmpty()
+                      ? role + " answered " + status : resp.statusMessage()));
+            });
+          })
           .onComplete(ar -> {
             vertx.cancelTimer(timer);
             if (ar.succeeded()) {
@@ -312,28 +333,87 @@ public final class RunnerConnection {
     return t instanceof SidecarException e && e.kind() == ErrorKind.UNAVAILABLE && e.getMessage().contains(UNREACHABLE);
   }
 
-  private void pingAll() {
-    for (HttpConnection c : connections) {
-      long timeout = vertx.setTimer(keepaliveMs, id -> {
-        if (connections.remove(c)) {
-          String why = "no answer to an HTTP/2 PING within " + keepaliveMs + " ms";
-          LOG.warn("event=runner_connection_dead runner={} reason=\"{}\"", address(), why);
-          c.close();
-          deadPeerListener.accept(role + " at " + address() + " " + UNREACHABLE + ": " + why);
-        }
-      });
-      c.ping(Buffer.buffer("gantryka")).onComplete(ar -> {
-        vertx.cancelTimer(timeout);
-        if (ar.failed()) {
-          // closed: the pool has let go of it too
-          connections.remove(c);
-        }
-      });
+  /** A connection to the runner and when it last answered a call. */
+  private static final class Link {
+    final HttpConnection connection;
+    /** The context the connection was made on: its PINGs are sent from there. */
+    final io.vertx.core.Context context;
+    volatile long lastAnswerNanos = System.nanoTime();
+
+    Link(HttpConnection connection, io.vertx.core.Context context) {
+      this.connection = connection;
+      this.context = context;
     }
   }
 
+  private void opened(HttpConnection connection) {
+    connections.put(connection, new Link(connection, Vertx.currentContext()));
+    connection.closeHandler(v -> connections.remove(connection));
+  }
+
+  /** The runner answered a call on this connection. */
+  private void heard(HttpConnection connection) {
+    Link link = connection == null ? null : connections.get(connection);
+    if (link != null) {
+      link.lastAnswerNanos = System.nanoTime();
+    }
+  }
+
+  private void pingAll() {
+    for (Link link : connections.values()) {
+      if (link.context == null) {
+        ping(link);
+      } else {
+        link.context.runOnContext(v -> ping(link));
+      }
+    }
+  }
+
+  /**
+   * PINGs a connection from its own context. One that neither answers the PING nor any call in {@code keepaliveMs}
+   * is closed and its runner reported dead; a PING left unanswered on a connection that still answers calls is
+   * logged, and the connection kept: the runner is alive, and closing it would fail every call in flight on it.
+   */
+  private void ping(Link link) {
+    HttpConnection c = link.connection;
+    long sent = System.nanoTime();
+    long timeout = vertx.setTimer(keepaliveMs, id -> {
+      if (link.lastAnswerNanos - sent > 0) {
+        LOG.info("event=runner_ping_unanswered runner={} reason=\"no answer to an HTTP/2 PING within {} ms, but calls"
+            + " on the connection were answered since: kept\"", address(), keepaliveMs);
+        return;
+      }
+      if (connections.remove(c) != null) {
+        String why = "no answer to an HTTP/2 PING within " + keepaliveMs + " ms";
+        LOG.warn("event=runner_connection_dead runner={} reason=\"{}\"", address(), why);
+        c.close();
+        deadPeerListener.accept(role + " at " + address() + " " + UNREACHABLE + ": " + why);
+      }
+    });
+    c.ping(Buffer.buffer("gantryka")).onComplete(ar -> {
+      vertx.cancelTimer(timeout);
+      if (ar.failed()) {
+        // closed: the pool has let go of it too
+        connections.remove(c);
+      }
+    });
+  }
+
+  /** This event loop's client, or the shared one off the event loops. */
+  private GrpcClient client() {
+    io.vertx.core.Context context = Vertx.currentContext();
+    if (context == null || !context.isEventLoopContext() || closed) {
+      return client;
+    }
+    return loopClients.computeIfAbsent(Thread.currentThread(), t -> newClient.get());
+  }
+
   public Future<Void> close() {
+    closed = true;
     vertx.cancelTimer(keepaliveTimer);
-    return client.close();
+    java.util.List<Future<Void>> closing = new java.util.ArrayList<>();
+    closing.add(client.close());
+    loopClients.values().forEach(c -> closing.add(c.close()));
+    return Future.join(closing).mapEmpty();
   }
 }

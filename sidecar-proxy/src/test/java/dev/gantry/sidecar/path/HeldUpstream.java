@@ -36,6 +36,8 @@ public final class HeldUpstream implements AutoCloseable {
   public final List<ModelInferRequest> inferRequests = new CopyOnWriteArrayList<>();
   /** ModelInfer streams the client reset before an answer was sent. */
   public final AtomicInteger cancelled = new AtomicInteger();
+  /** Connections the stand-in has accepted. */
+  public final AtomicInteger connections = new AtomicInteger();
   public volatile boolean hold;
   /** Answers wait this long (a slow model). */
   public volatile long delayMs;
@@ -113,7 +115,7 @@ public final class HeldUpstream implements AutoCloseable {
       });
     });
     server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0)
-        .setHttp2ClearTextEnabled(true)).requestHandler(req -> {
+        .setHttp2ClearTextEnabled(true)).connectionHandler(c -> connections.incrementAndGet()).requestHandler(req -> {
           if (req.path().endsWith("/ModelInfer")) {
             // the stream closed before an answer: the client reset it (a cancellation)
             req.response().closeHandler(v -> {
