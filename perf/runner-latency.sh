@@ -12,6 +12,8 @@
 #   runner's command line, e.g. VARIANTS="baseline=baseline current=current nospin=current:--worker-spin-us=0".
 #   JFR=1 records one more, uncounted pass per variant (settings=profile) and prints `jfr view hot-methods` of each.
 #   GANTRY_LATENCY_DIR=DIR keeps the built jars in DIR and reuses the baseline's on the next run.
+#   RPS=N paces the measured calls at N a second (h2load --rps; still one at a time): the runner idles between
+#   calls, which is where an idle worker's spin costs CPU without being repaid in throughput.
 # The runners run with model-runner/jvm.options and -Xmx1g. Needs h2load (apt-get install nghttp2-client).
 # Takes /tmp/gantry-mvn.lock around its builds and its measurement: do not wrap it in that lock (it would deadlock).
 set -euo pipefail
@@ -86,8 +88,8 @@ bytes_per_answer=$(stat -c %s "$work/${labels[0]}.answer")
 echo "every runner answers the same $bytes_per_answer bytes"
 
 h2() { # port, seconds, log file
-  h2load -c1 -m1 -H 'content-type: application/grpc' -H 'te: trailers' -d "$work/grpc.bin" -D "$2" \
-    --log-file="$3" "http://127.0.0.1:$1/inference.GRPCInferenceService/ModelInfer"
+  h2load -c1 -m1 ${RPS:+--rps "$RPS"} -H 'content-type: application/grpc' -H 'te: trailers' -d "$work/grpc.bin" \
+    -D "$2" --log-file="$3" "http://127.0.0.1:$1/inference.GRPCInferenceService/ModelInfer"
 }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 switches() { # the runner's context switches so far, all its threads, voluntary (a thread parks) and not

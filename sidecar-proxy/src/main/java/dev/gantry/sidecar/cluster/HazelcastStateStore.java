@@ -77,8 +77,31 @@ public final class HazelcastStateStore implements StateStore {
     return store;
   }
 
+  /**
+   * Hazelcast's thread pools and monitors sized for a sidecar's member, which holds a few small maps: its defaults
+   * (3 + 3 I/O threads, 2 generic and 2 response threads, a metrics collector with 2 threads, a health monitor and a
+   * slow-operation detector) are a data grid's. Fewer threads and no metrics collection took 6-9 MB off the sidecar's
+   * RSS under load (perf/RESULTS.md, "Sidecar memory: this session"). The 5 event threads stay: with one, entry
+   * events reached the local snapshots later, and an alias rollout was once validated against an endpoint snapshot
+   * that did not have its canary variant yet. A system property of the same name
+   * ({@code -Dhazelcast.io.thread.count=3}) still wins.
+   */
+  static final Map<String, String> SMALL_MEMBER = Map.of(
+      "hazelcast.io.thread.count", "1",
+      "hazelcast.operation.generic.thread.count", "1",
+      "hazelcast.operation.response.thread.count", "1",
+      // nothing reads the member's own metrics: Gantry exports its own, and no Management Center is used
+      "hazelcast.metrics.enabled", "false",
+      "hazelcast.health.monitoring.level", "OFF",
+      "hazelcast.slow.operation.detector.enabled", "false");
+
   static Config config(ClusterSettings settings) {
     Config config = new Config();
+    SMALL_MEMBER.forEach((name, value) -> {
+      if (System.getProperty(name) == null) {
+        config.setProperty(name, value);
+      }
+    });
     config.setClusterName(settings.name());
     config.setInstanceName("gantry-" + settings.host() + "-" + settings.port());
     config.setProperty("hazelcast.logging.type", "slf4j");

@@ -45,4 +45,14 @@ class HazelcastConfigTest {
         Optional.empty()));
     assertThat(config.getNetworkConfig().getJoin().getTcpIpConfig().getMembers()).containsExactly("127.0.0.1:5799");
   }
+
+  @Test
+  void aMemberRunsFewThreadsAndCollectsNoMetricsOfItsOwn() {
+    Config config = HazelcastStateStore.config(new ClusterSettings(true, "gantry", "127.0.0.1", 5799, List.of(),
+        Optional.empty()));
+    assertThat(config.getProperty("hazelcast.io.thread.count")).isEqualTo("1");
+    assertThat(config.getProperty("hazelcast.operation.response.thread.count")).isEqualTo("1");
+    assertThat(config.getProperty("hazelcast.metrics.enabled")).isEqualTo("false");
+    assertThat(config.getProperty("hazelcast.health.monitoring.level")).isEqualTo("OFF");
+  }
 }
