@@ -53,11 +53,18 @@ for s in "${settings[@]}"; do
   labels+=("$label"); ports+=("$p"); procs+=($!)
 done
 for p in "${ports[@]}"; do wait_port "$p"; done
-# CPU ticks of a process and its children (nginx's workers)
+# CPU ticks of a process and its children (nginx's workers): user + system, and system alone
 ticks() {
   local total=0 t
   for pid in $1 $(pgrep -P "$1" || true); do
     t=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0); total=$((total + t))
+  done
+  echo "$total"
+}
+sys_ticks() {
+  local total=0 t
+  for pid in $1 $(pgrep -P "$1" || true); do
+    t=$(awk '{print $15}' "/proc/$pid/stat" 2>/dev/null || echo 0); total=$((total + t))
   done
   echo "$total"
 }
@@ -70,16 +77,17 @@ echo "# $rounds rounds of ${secs}s at $rate req/s (h2load -c4 --rps $((rate / 4)
 : > "$work/results"
 for r in $(seq 1 "$rounds"); do
   for i in "${!labels[@]}"; do
-    before=$(ticks "${procs[$i]}")
+    before=$(ticks "${procs[$i]}"); sys_before=$(sys_ticks "${procs[$i]}")
     out=$(h2load -H 'content-type: application/grpc' -H 'te: trailers' -d "$work/grpc.bin" -c4 -m1 \
       --rps $((rate / 4)) -D "$secs" "http://127.0.0.1:${ports[$i]}/inference.GRPCInferenceService/ModelInfer")
-    after=$(ticks "${procs[$i]}")
+    after=$(ticks "${procs[$i]}"); sys_after=$(sys_ticks "${procs[$i]}")
     done_=$(grep -oE '[0-9]+ succeeded' <<< "$out" | head -1 | cut -d' ' -f1)
     # h2load counts a gRPC error (a trailers-only answer, no data) as a success: every answer must carry data
     data=$(grep -oE '\(([0-9]+)\) data' <<< "$out" | tr -d '()' | cut -d' ' -f1)
     [ "${data:-0}" -ge $((done_ * 10)) ] || { echo "${labels[$i]}: $done_ answers but $data data bytes: errors" >&2; exit 1; }
     per=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$done_" 'BEGIN { printf "%.3f", (t / hz) / (n / 1000) }')
-    echo "round $r ${labels[$i]}: $done_ answers, $(( (after - before) )) ticks, $per cores per 1000 req/s"
+    echo "round $r ${labels[$i]}: $done_ answers, $(( (after - before) )) ticks ($((sys_after - sys_before)) in the kernel)," \
+      "$per cores per 1000 req/s"
     echo "${labels[$i]} $per" >> "$work/results"
   done
 done
