@@ -7,7 +7,9 @@
 # Usage: perf/cpu-sidecar.sh [rounds=3] [seconds=20] [rate=1000] ["label|java|JVM options|ENV=v ENV2=v|jar" ...]
 #   the default setting is this tree's sidecar as shipped: "current|java|@sidecar-proxy/jvm.options|"; a setting's
 #   jar defaults to this tree's (another build's: git worktree add /tmp/base <rev>, build it, name its jar).
-#   SKIP_BUILD=1 uses the jars as they are.
+#   SKIP_BUILD=1 uses the jars as they are. RUNNER_SOCKET=1 also serves the runner on a Unix domain socket
+#   (--grpc-socket, which puts the runner on the epoll transport for every path) and replaces {socket} in a
+#   setting's environment with its path, e.g. "uds|java|@sidecar-proxy/jvm.options|GANTRY_RUNNER_SOCKET={socket}|".
 # Needs h2load (nghttp2-client) and nginx (nginx-light). Takes /tmp/gantry-mvn.lock around its build only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,8 +30,10 @@ perf/grpc-infer-frame.py mlp "$work/grpc.bin"   # one churn MLP row, model "mlp"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 240); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.5; done; return 1; }
 runner_port=$(port)
+socket_args=(); [ "${RUNNER_SOCKET:-}" = 1 ] && socket_args=(--grpc-socket "$work/runner.sock")
 java -Dai.djl.offline=true @model-runner/jvm.options -jar model-runner/target/model-runner.jar \
-  --model-repository "$work/repo" --grpc-port "$runner_port" --metrics-port 0 > "$work/runner.log" 2>&1 & pids+=($!)
+  --model-repository "$work/repo" --grpc-port "$runner_port" --metrics-port 0 "${socket_args[@]}" \
+  > "$work/runner.log" 2>&1 & pids+=($!)
 wait_port "$runner_port"
 nginx_port=$(port)
 cat > "$work/nginx/nginx.conf" <<EOF
@@ -45,6 +49,7 @@ nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' > "$work/ngi
 labels=(nginx); ports=($nginx_port); procs=($!)
 for s in "${settings[@]}"; do
   IFS='|' read -r label javabin opts envs jar <<< "$s"
+  envs=${envs//\{socket\}/$work/runner.sock}
   p=$(port)
   # shellcheck disable=SC2086
   env GANTRY_WARMUP_MS=0 GANTRY_CLUSTER=off GANTRY_ADMIN_PORT=0 MALLOC_ARENA_MAX=2 $envs "$javabin" $opts \

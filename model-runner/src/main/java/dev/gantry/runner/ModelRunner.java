@@ -48,14 +48,19 @@ public final class ModelRunner implements AutoCloseable {
   private final RunnerMetrics metrics;
   private final ModelManager models;
   private final HttpServer grpcServer;
+  /** gRPC on a Unix domain socket ({@code --grpc-socket}), when asked for. */
+  private final Optional<HttpServer> socketServer;
+  private final Optional<java.nio.file.Path> socketPath;
   private final GrpcConnections connections;
   private final HttpServer metricsServer;
   private final Duration shutdownGrace;
   private final Optional<AliasWatcher> watcher;
 
   private ModelRunner(Vertx vertx, ScheduledThreadPoolExecutor timers, RunnerMetrics metrics, ModelManager models,
-      HttpServer grpcServer, GrpcConnections connections, HttpServer metricsServer, Duration shutdownGrace,
-      Optional<AliasWatcher> watcher) {
+      HttpServer grpcServer, Optional<HttpServer> socketServer, Optional<java.nio.file.Path> socketPath,
+      GrpcConnections connections, HttpServer metricsServer, Duration shutdownGrace, Optional<AliasWatcher> watcher) {
+    this.socketServer = socketServer;
+    this.socketPath = socketPath;
     this.watcher = watcher;
     this.vertx = vertx;
     this.timers = timers;
@@ -113,9 +118,15 @@ public final class ModelRunner implements AutoCloseable {
     RunnerMetrics metrics = new RunnerMetrics(registry);
     ModelManager models = new ModelManager(repository, new ModelLoader(options.engineThreads()), metrics, timers,
         Duration.ofNanos(TimeUnit.MICROSECONDS.toNanos(options.workerSpinMicros())));
-    Vertx vertx = Vertx.vertx(EventLoopTransport.options(options.nativeTransport()));
-    LOG.info("event=event_loop_transport {}", EventLoopTransport.describe(vertx, options.nativeTransport()));
+    // a Unix domain socket needs the native transport (Vert.x has none on NIO)
+    boolean preferNative = options.nativeTransport() || options.grpcSocket().isPresent();
+    Vertx vertx = Vertx.vertx(EventLoopTransport.options(preferNative));
+    LOG.info("event=event_loop_transport {}", EventLoopTransport.describe(vertx, preferNative));
     try {
+      if (options.grpcSocket().isPresent() && !vertx.isNativeTransportEnabled()) {
+        throw new IllegalArgumentException("--grpc-socket needs Netty's native epoll transport (Linux x86-64), which"
+            + " is not available here: " + EventLoopTransport.describe(vertx, true));
+      }
       GrpcConnections connections = new GrpcConnections();
       GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(options.maxMessageBytes()));
       Optional<AliasWatcher> watcher = sources.map(s -> new AliasWatcher(s, models::refresh, registry));
@@ -140,10 +151,19 @@ public final class ModelRunner implements AutoCloseable {
               req.response().setStatusCode(404).end("only /metrics is served here\n");
             }
           });
+      Optional<HttpServer> socketHttp = options.grpcSocket().map(path -> vertx.createHttpServer(
+              new HttpServerOptions().setHttp2ClearTextEnabled(true))
+          .requestHandler(grpc)
+          .connectionHandler(connections::track));
       grpcHttp.listen().await();
+      if (socketHttp.isPresent()) {
+        java.nio.file.Path path = options.grpcSocket().get();
+        UnixSocketFile.prepare(path);
+        socketHttp.get().listen(io.vertx.core.net.SocketAddress.domainSocketAddress(path.toString())).await();
+      }
       metricsHttp.listen().await();
-      ModelRunner runner = new ModelRunner(vertx, timers, metrics, models, grpcHttp, connections, metricsHttp,
-          Duration.ofMillis(options.shutdownGraceMs()), watcher);
+      ModelRunner runner = new ModelRunner(vertx, timers, metrics, models, grpcHttp, socketHttp, options.grpcSocket(),
+          connections, metricsHttp, Duration.ofMillis(options.shutdownGraceMs()), watcher);
       runner.loadAtStart(toLoad);
       watcher.ifPresent(AliasWatcher::start);
       return runner;
@@ -223,8 +243,8 @@ public final class ModelRunner implements AutoCloseable {
       }
       models.failure(name).ifPresent(reason -> summary.append(String.format("%n  %-24s FAILED: %s", name, reason)));
     }
-    LOG.info("event=runner_started grpc={} metrics={} models={} failed={} ready={} start_ms={}{}", grpcPort(),
-        metricsPort(), names.size() - failed.size(), failed.size(), models.ready(),
+    LOG.info("event=runner_started grpc={}{} metrics={} models={} failed={} ready={} start_ms={}{}", grpcPort(),
+        socketPath.map(p -> " grpc_socket=" + p).orElse(""), metricsPort(), names.size() - failed.size(), failed.size(), models.ready(),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), summary);
   }
 
@@ -274,7 +294,11 @@ public final class ModelRunner implements AutoCloseable {
     models.stopServing();
     LOG.info("event=runner_draining grace_ms={}", grace.toMillis());
     connections.announceShutdown();
-    boolean grpcStopped = awaitQuietly(grpcServer.shutdown(grace.toMillis(), TimeUnit.MILLISECONDS));
+    io.vertx.core.Future<Void> socketStopped = socketServer.map(server -> server.shutdown(grace.toMillis(),
+        TimeUnit.MILLISECONDS)).orElse(io.vertx.core.Future.succeededFuture());
+    boolean grpcStopped = awaitQuietly(grpcServer.shutdown(grace.toMillis(), TimeUnit.MILLISECONDS))
+        & awaitQuietly(socketStopped);
+    socketPath.ifPresent(UnixSocketFile::remove);
     awaitQuietly(metricsServer.close());
     boolean unloaded = models.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     vertx.close().await();

@@ -84,6 +84,11 @@ final class RunnerCommandLine {
       description = "use Netty's epoll transport where it is available, else Java NIO (default false: Java NIO)")
   boolean nativeTransport;
 
+  @Option(names = "--grpc-socket", defaultValue = "${env:GANTRY_GRPC_SOCKET:-}",
+      description = "also serve gRPC on a Unix domain socket at this path (Linux x86-64; turns the native transport"
+          + " on); blank: TCP only")
+  String grpcSocket;
+
   @Option(names = "--model-uri", defaultValue = "${env:GANTRY_MODEL_URI:-}",
       description = "serve the model at this URI: models:/<name>/<version|stage|latest>, models:/<name>@<alias>,"
           + " runs:/<run_id>/<path>, mlflow-artifacts:/<path>, s3://<bucket>/<path> or an MLflow model directory")
@@ -288,7 +293,8 @@ final class RunnerCommandLine {
         range("--engine-threads", engineThreads, 0, Integer.MAX_VALUE),
         range("--shutdown-grace-ms", shutdownGraceMs, 0, Integer.MAX_VALUE), all, cache,
         metricsHost.isBlank() ? host : metricsHost.trim(),
-        range("--worker-spin-us", workerSpinUs, 0, RunnerOptions.MAX_WORKER_SPIN_US), nativeTransport);
+        range("--worker-spin-us", workerSpinUs, 0, RunnerOptions.MAX_WORKER_SPIN_US), nativeTransport,
+        grpcSocket.isBlank() ? Optional.empty() : Optional.of(Path.of(grpcSocket.trim())));
   }
 
   private static int range(String flag, int value, int min, int max) {

@@ -32,10 +32,13 @@ import java.util.Optional;
  *     (a request that comes meanwhile is taken without a thread wake-up); 0 parks at once
  * @param nativeTransport whether the event loops use Netty's native epoll transport where it is available (Linux
  *     x86-64), falling back to Java NIO elsewhere
+ * @param grpcSocket when present, gRPC is also served on a Unix domain socket at this path (needs the native
+ *     transport, which it turns on)
  */
 public record RunnerOptions(Optional<Path> modelRepository, String host, int grpcPort, int metricsPort,
     List<String> models, Optional<DeviceSpec> device, int maxMessageBytes, int engineThreads, int shutdownGraceMs,
-    List<SourceSpec> sources, Path modelCache, String metricsHost, int workerSpinMicros, boolean nativeTransport) {
+    List<SourceSpec> sources, Path modelCache, String metricsHost, int workerSpinMicros, boolean nativeTransport,
+    Optional<Path> grpcSocket) {
 
   /** What {@code --help} prints: every setting with its environment variable and default. */
   static String usage() {
@@ -58,6 +61,7 @@ public record RunnerOptions(Optional<Path> modelRepository, String host, int grp
     sources = List.copyOf(sources);
     requireNonNull(modelCache, "modelCache");
     requireNonNull(metricsHost, "metricsHost");
+    requireNonNull(grpcSocket, "grpcSocket");
     if (workerSpinMicros < 0 || workerSpinMicros > MAX_WORKER_SPIN_US) {
       throw new IllegalArgumentException("workerSpinMicros must be from 0 to " + MAX_WORKER_SPIN_US + ", got "
           + workerSpinMicros);
@@ -68,19 +72,28 @@ public record RunnerOptions(Optional<Path> modelRepository, String host, int grp
   public static RunnerOptions forRepository(Path repository, String... models) {
     return new RunnerOptions(Optional.of(repository), "127.0.0.1", 0, 0, Arrays.asList(models), Optional.empty(),
         64 << 20, 1, DEFAULT_SHUTDOWN_GRACE_MS, List.of(), defaultCache(Map.of()), "127.0.0.1", DEFAULT_WORKER_SPIN_US,
-        true);
+        true, Optional.empty());
   }
 
   /** The same options serving these models by URI, kept in this cache. */
   public RunnerOptions withSources(List<SourceSpec> newSources, Path cache) {
     return new RunnerOptions(modelRepository, host, grpcPort, metricsPort, models, device, maxMessageBytes,
-        engineThreads, shutdownGraceMs, newSources, cache, metricsHost, workerSpinMicros, nativeTransport);
+        engineThreads, shutdownGraceMs, newSources, cache, metricsHost, workerSpinMicros, nativeTransport,
+        grpcSocket);
   }
 
   /** The same options without a model repository directory. */
   public RunnerOptions withoutRepository() {
     return new RunnerOptions(Optional.empty(), host, grpcPort, metricsPort, models, device, maxMessageBytes,
-        engineThreads, shutdownGraceMs, sources, modelCache, metricsHost, workerSpinMicros, nativeTransport);
+        engineThreads, shutdownGraceMs, sources, modelCache, metricsHost, workerSpinMicros, nativeTransport,
+        grpcSocket);
+  }
+
+  /** The same options, also serving gRPC on a Unix domain socket at {@code socket}. */
+  public RunnerOptions withGrpcSocket(Path socket) {
+    return new RunnerOptions(modelRepository, host, grpcPort, metricsPort, models, device, maxMessageBytes,
+        engineThreads, shutdownGraceMs, sources, modelCache, metricsHost, workerSpinMicros, nativeTransport,
+        Optional.of(socket));
   }
 
   static Path defaultCache(Map<String, String> env) {

@@ -72,6 +72,20 @@ class RunnerOptionsTest {
   }
 
   @Test
+  void aGrpcSocketComesFromFlagEnvironmentOrFileAndIsOffByDefault() throws Exception {
+    assertThat(RunnerOptions.parse(new String[0], Map.of()).grpcSocket()).isEmpty();
+    Path file = dir.resolve("socket.yaml");
+    Files.writeString(file, "runner:\n  grpc_socket: /run/gantry/from-file.sock\n");
+    assertThat(RunnerOptions.parse(new String[] {"--config", file.toString()}, Map.of()).grpcSocket())
+        .contains(Path.of("/run/gantry/from-file.sock"));
+    assertThat(RunnerOptions.parse(new String[] {"--config", file.toString()},
+        Map.of("GANTRY_GRPC_SOCKET", "/run/gantry/from-env.sock")).grpcSocket())
+        .contains(Path.of("/run/gantry/from-env.sock"));
+    assertThat(RunnerOptions.parse(new String[] {"--grpc-socket", "/tmp/flag.sock"},
+        Map.of("GANTRY_GRPC_SOCKET", "/run/gantry/from-env.sock")).grpcSocket()).contains(Path.of("/tmp/flag.sock"));
+  }
+
+  @Test
   void workerSpinAndNativeTransportMistakesAreNamed() {
     assertThatThrownBy(() -> RunnerOptions.parse(new String[] {"--worker-spin-us", "1001"}, Map.of()))
         .hasMessageContaining("--worker-spin-us must be from 0 to 1000, got 1001");

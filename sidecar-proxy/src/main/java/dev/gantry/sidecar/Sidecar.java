@@ -185,17 +185,27 @@ public final class Sidecar implements AutoCloseable {
             // the only HTTP client is the link to the runner, which the model_* metrics measure
             // already; Vert.x's per-request client meters cost CPU on every call for nothing new
             .addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT)
-            .setEnabled(true)))
+            .setEnabled(true))
+            // a Unix domain socket to the runner needs Netty's native transport (Vert.x has none on NIO)
+            .setPreferNativeTransport(config.runnerSocket().isPresent()))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
+    if (config.runnerSocket().isPresent() && !vertx.isNativeTransportEnabled()) {
+      Throwable why = vertx.unavailableNativeTransportCause();
+      vertx.close().await();
+      throw new IllegalArgumentException("--runner-socket needs Netty's native epoll transport (Linux x86-64), which"
+          + " is not available here: " + (why == null ? "none for this platform" : why));
+    }
     new JvmMemoryMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ClassLoaderMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
-    RunnerConnection runner = new RunnerConnection(vertx, config.runnerHost(), config.runnerPort(), 64 << 20,
-        config.maxInFlight(), config.runnerKeepaliveMs());
+    RunnerConnection runner = new RunnerConnection(vertx, config.runnerSocket()
+        .map(io.vertx.core.net.SocketAddress::domainSocketAddress)
+        .orElseGet(() -> io.vertx.core.net.SocketAddress.inetSocketAddress(config.runnerPort(), config.runnerHost())),
+        64 << 20, config.maxInFlight(), config.runnerKeepaliveMs(), "model-runner");
     ModelCatalog catalog = new ModelCatalog(runner, Math.min(RunnerConnection.CONTROL_TIMEOUT_NANOS,
         TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs())));
     RunnerHealth health = new RunnerHealth(vertx, runner, catalog, config.healthIntervalMs());

@@ -54,6 +54,10 @@ final class SidecarOptions {
   String runnerHost;
   @Option(names = "--runner-port", defaultValue = "${env:GANTRY_RUNNER_PORT:-8001}", description = "model-runner port")
   int runnerPort;
+  @Option(names = "--runner-socket", defaultValue = "${env:GANTRY_RUNNER_SOCKET:-}",
+      description = "reach the model-runner on this Unix domain socket (its --grpc-socket) instead of"
+          + " --runner-host:--runner-port (Linux x86-64); blank: TCP")
+  String runnerSocket;
   @Option(names = "--default-model", defaultValue = "${env:GANTRY_DEFAULT_MODEL:-}",
       description = "model (or endpoint) for paths without one (/invocations, /api/v1.0/predictions)")
   String defaultModel;
@@ -245,7 +249,8 @@ final class SidecarOptions {
         range("--event-loops", eventLoops, 0, 256), range("--shutdown-grace-ms", shutdownGraceMs, 0, Integer.MAX_VALUE),
         range("--runner-keepalive-ms", runnerKeepaliveMs, 100, Integer.MAX_VALUE), headerNames(), clusterSettings(),
         adminHost.trim(), range("--admin-port", adminPort, 0, 65535), adminToken(), file.endpoints(),
-        file.shadows(), file.experiments(), file.rollouts(), range("--warmup-ms", warmupMs, 0, 600_000));
+        file.shadows(), file.experiments(), file.rollouts(), range("--warmup-ms", warmupMs, 0, 600_000),
+        runnerSocket.isBlank() ? Optional.empty() : Optional.of(runnerSocket.trim()));
   }
 
   private int range(String flag, int value, int min, int max) {

@@ -44,6 +44,19 @@ class SidecarConfigTest {
   }
 
   @Test
+  void theRunnerIsReachedOverTcpUnlessASocketIsSet() throws Exception {
+    assertThat(SidecarConfig.parse(new String[0], Map.of()).runnerSocket()).isEmpty();
+    Path file = dir.resolve("socket.yaml");
+    Files.writeString(file, "sidecar:\n  runner_socket: /run/gantry/runner.sock\n");
+    assertThat(SidecarConfig.parse(new String[] {"--config", file.toString()}, Map.of()).runnerSocket())
+        .contains("/run/gantry/runner.sock");
+    assertThat(SidecarConfig.parse(new String[] {"--runner-socket", "/tmp/flag.sock"},
+        Map.of("GANTRY_RUNNER_SOCKET", "/tmp/env.sock")).runnerSocket()).contains("/tmp/flag.sock");
+    assertThat(SidecarConfig.parse(new String[0], Map.of("GANTRY_RUNNER_SOCKET", "/tmp/env.sock")).runnerSocket())
+        .contains("/tmp/env.sock");
+  }
+
+  @Test
   void mistakesNameTheSettingAndWhereItCameFrom() throws Exception {
     assertThatThrownBy(() -> SidecarConfig.parse(new String[] {"--prot", "1"}, Map.of()))
         .hasMessageContaining("unknown flag --prot; did you mean --port");

@@ -105,9 +105,19 @@ public final class RunnerConnection {
    */
   public RunnerConnection(Vertx vertx, String host, int port, int maxMessageBytes, int maxInFlight,
       long keepaliveMs, String role) {
+    this(vertx, SocketAddress.inetSocketAddress(port, requireNonNull(host, "host")), maxMessageBytes, maxInFlight,
+        keepaliveMs, role);
+  }
+
+  /**
+   * @param address the peer's TCP address, or its Unix domain socket ({@link SocketAddress#domainSocketAddress}:
+   *     the Vert.x instance must run on the native transport)
+   */
+  public RunnerConnection(Vertx vertx, SocketAddress address, int maxMessageBytes, int maxInFlight,
+      long keepaliveMs, String role) {
     this.role = requireNonNull(role, "role");
     this.vertx = requireNonNull(vertx, "vertx");
-    this.address = SocketAddress.inetSocketAddress(port, requireNonNull(host, "host"));
+    this.address = requireNonNull(address, "address");
     this.keepaliveMs = keepaliveMs;
     int maxConnections = Math.max(1, (maxInFlight + STREAMS_PER_CONNECTION - 1) / STREAMS_PER_CONNECTION);
     this.newClient = () -> {
@@ -129,7 +139,7 @@ public final class RunnerConnection {
   }
 
   public String address() {
-    return address.host() + ":" + address.port();
+    return address.isDomainSocket() ? "unix:" + address.path() : address.host() + ":" + address.port();
   }
 
   /** Called (on an event loop) when a connection to the runner stops answering PINGs. */
