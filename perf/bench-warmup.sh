@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 for tool in wrk h2load; do command -v $tool >/dev/null || { echo "needs $tool" >&2; exit 1; }; done
 J17=${J17:-/usr/lib/jvm/java-17-openjdk-amd64/bin/java}
 J25=${J25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
-flock /tmp/gantry-mvn.lock ./mvnw -B -q -DskipTests -pl model-runner,sidecar-proxy,perf -am package \
-  dependency:build-classpath -Dmdep.outputFile=target/classpath.txt -DincludeScope=runtime
+# SKIP_BUILD=1 keeps the jars as they are (a JDK 25 AOT cache checks that its jar has not changed since training)
+[ "${SKIP_BUILD:-}" = 1 ] || flock /tmp/gantry-mvn.lock ./mvnw -B -q -DskipTests -pl model-runner,sidecar-proxy,perf -am \
+  package dependency:build-classpath -Dmdep.outputFile=target/classpath.txt -DincludeScope=runtime
 out=perf/results/warmup-$(date +%F)
 exec 9>/tmp/gantry-mvn.lock
 flock 9
