@@ -129,7 +129,8 @@ public final class SidecarInjector {
         .put("fieldPath", "metadata.namespace");
     env.addObject().put("name", "GANTRY_CLUSTER_HOST").put("value", "$(POD_IP)");
     env.addObject().put("name", "GANTRY_CLUSTER_KUBERNETES_DNS").put("value", defaults.clusterDns());
-    env.addObject().put("name", "JAVA_TOOL_OPTIONS").put("value", "-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError");
+    // the heap comes from the image's sidecar-proxy/jvm.options (-Xmx96m), which wins over a heap option set here
+    env.addObject().put("name", "JAVA_TOOL_OPTIONS").put("value", "-XX:+ExitOnOutOfMemoryError");
     ArrayNode ports = c.putArray("ports");
     ports.addObject().put("name", "http").put("containerPort", 8080);
     ports.addObject().put("name", "admin").put("containerPort", 8081);

@@ -123,12 +123,42 @@ class KubernetesManifestsTest {
     return Quantity.getAmountInBytes(q).longValue();
   }
 
-  static double maxRamPercentage(Container c) {
-    String opts = c.getEnv().stream().filter(e -> e.getName().equals("JAVA_TOOL_OPTIONS")).findFirst()
-        .orElseThrow(() -> new AssertionError(c.getName() + " sets no JAVA_TOOL_OPTIONS")).getValue();
-    Matcher m = Pattern.compile("-XX:MaxRAMPercentage=([0-9.]+)").matcher(opts);
-    assertThat(m.find()).as(c.getName() + ": " + opts).isTrue();
-    return Double.parseDouble(m.group(1));
+  /**
+   * The largest heap a container's JVM gets in bytes: its {@code JAVA_TOOL_OPTIONS}, then the image's
+   * {@code jvm.options} argument file (the entry point's {@code @...jvm.options}, which comes later on the command
+   * line and so wins), {@code -Xmx} over {@code -XX:MaxRAMPercentage} (the JVM's default: 25 %).
+   */
+  static double effectiveMaxHeap(Container c, long limitBytes) throws Exception {
+    List<String> options = new java.util.ArrayList<>();
+    c.getEnv().stream().filter(e -> e.getName().equals("JAVA_TOOL_OPTIONS")).findFirst()
+        .ifPresent(e -> options.addAll(List.of(e.getValue().trim().split("\\s+"))));
+    assertThat(options).as(c.getName() + ": a JVM that runs out of memory exits")
+        .contains("-XX:+ExitOnOutOfMemoryError");
+    Path jvmOptions = root().resolve(c.getName()).resolve("jvm.options");
+    assertThat(jvmOptions).as(c.getName() + "'s image reads its module's jvm.options").exists();
+    for (String line : java.nio.file.Files.readAllLines(jvmOptions)) {
+      if (!line.isBlank() && !line.startsWith("#")) {
+        options.add(line.trim());
+      }
+    }
+    Double xmx = null;
+    double percent = 25;
+    for (String o : options) {
+      Matcher x = Pattern.compile("-Xmx([0-9]+)([kmgKMG]?)").matcher(o);
+      Matcher p = Pattern.compile("-XX:MaxRAMPercentage=([0-9.]+)").matcher(o);
+      if (x.matches()) {
+        long unit = switch (x.group(2).toLowerCase(java.util.Locale.ROOT)) {
+          case "k" -> 1L << 10;
+          case "m" -> 1L << 20;
+          case "g" -> 1L << 30;
+          default -> 1;
+        };
+        xmx = (double) Long.parseLong(x.group(1)) * unit;
+      } else if (p.matches()) {
+        percent = Double.parseDouble(p.group(1));
+      }
+    }
+    return xmx != null ? xmx : limitBytes * percent / 100;
   }
 
   @ParameterizedTest
@@ -263,10 +293,10 @@ class KubernetesManifestsTest {
       assertThat(limit).as(c.getName() + " memory limit").isNotNull();
       // memory is not overcommitted: what the scheduler reserves is what the container may use
       assertThat(bytes(c.getResources().getRequests().get("memory"))).isEqualTo(bytes(limit));
-      double percent = maxRamPercentage(c);
-      assertThat(percent).as(c.getName()).isBetween(25.0, 75.0);
+      double heap = effectiveMaxHeap(c, bytes(limit));
       // the heap leaves at least 256 MiB for metaspace, threads, and (in the runner) the engines' native tensors
-      assertThat(bytes(limit) * (1 - percent / 100)).isGreaterThanOrEqualTo(256.0 * 1024 * 1024);
+      assertThat(bytes(limit) - heap).as(c.getName()).isGreaterThanOrEqualTo(256.0 * 1024 * 1024);
+      assertThat(heap).as(c.getName()).isGreaterThanOrEqualTo(64.0 * 1024 * 1024);
     }
   }
 
