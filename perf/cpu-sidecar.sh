@@ -58,21 +58,16 @@ for s in "${settings[@]}"; do
   labels+=("$label"); ports+=("$p"); procs+=($!)
 done
 for p in "${ports[@]}"; do wait_port "$p"; done
-# CPU ticks of a process and its children (nginx's workers): user + system, and system alone
+# CPU ticks of a process and its children (nginx's workers); $2: the /proc stat fields summed (user + system by
+# default; '$15' for system alone)
 ticks() {
   local total=0 t
   for pid in $1 $(pgrep -P "$1" || true); do
-    t=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0); total=$((total + t))
+    t=$(awk "{print ${2:-\$14 + \$15}}" "/proc/$pid/stat" 2>/dev/null || echo 0); total=$((total + t))
   done
   echo "$total"
 }
-sys_ticks() {
-  local total=0 t
-  for pid in $1 $(pgrep -P "$1" || true); do
-    t=$(awk '{print $15}' "/proc/$pid/stat" 2>/dev/null || echo 0); total=$((total + t))
-  done
-  echo "$total"
-}
+sys_ticks() { ticks "$1" '$15'; }
 hz=$(getconf CLK_TCK)
 for i in "${!labels[@]}"; do   # warm each path at saturation first (C2 is still busy after 20 s)
   h2load -H 'content-type: application/grpc' -H 'te: trailers' -d "$work/grpc.bin" -c4 -m16 -D 40 \

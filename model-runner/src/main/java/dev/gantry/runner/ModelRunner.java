@@ -132,10 +132,12 @@ public final class ModelRunner implements AutoCloseable {
       Optional<AliasWatcher> watcher = sources.map(s -> new AliasWatcher(s, models::refresh, registry));
       new InferenceService(models, VERSION, watcher).bind(grpc);
       new HealthService(models).bind(vertx, grpc);
-      HttpServer grpcHttp = vertx.createHttpServer(new HttpServerOptions()
-              .setHost(options.host()).setPort(options.grpcPort()).setHttp2ClearTextEnabled(true))
+      // gRPC over h2c on TCP, and on a Unix domain socket when asked for: the same service and connection tracking
+      java.util.function.Function<HttpServerOptions, HttpServer> grpcOn = o -> vertx.createHttpServer(
+              o.setHttp2ClearTextEnabled(true))
           .requestHandler(grpc)
           .connectionHandler(connections::track);
+      HttpServer grpcHttp = grpcOn.apply(new HttpServerOptions().setHost(options.host()).setPort(options.grpcPort()));
       HttpServer metricsHttp = vertx.createHttpServer(new HttpServerOptions()
               .setHost(options.metricsHost()).setPort(options.metricsPort()))
           .requestHandler(req -> {
@@ -151,10 +153,7 @@ public final class ModelRunner implements AutoCloseable {
               req.response().setStatusCode(404).end("only /metrics is served here\n");
             }
           });
-      Optional<HttpServer> socketHttp = options.grpcSocket().map(path -> vertx.createHttpServer(
-              new HttpServerOptions().setHttp2ClearTextEnabled(true))
-          .requestHandler(grpc)
-          .connectionHandler(connections::track));
+      Optional<HttpServer> socketHttp = options.grpcSocket().map(path -> grpcOn.apply(new HttpServerOptions()));
       grpcHttp.listen().await();
       if (socketHttp.isPresent()) {
         java.nio.file.Path path = options.grpcSocket().get();
@@ -244,8 +243,8 @@ public final class ModelRunner implements AutoCloseable {
       models.failure(name).ifPresent(reason -> summary.append(String.format("%n  %-24s FAILED: %s", name, reason)));
     }
     LOG.info("event=runner_started grpc={}{} metrics={} models={} failed={} ready={} start_ms={}{}", grpcPort(),
-        socketPath.map(p -> " grpc_socket=" + p).orElse(""), metricsPort(), names.size() - failed.size(), failed.size(), models.ready(),
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), summary);
+        socketPath.map(p -> " grpc_socket=" + p).orElse(""), metricsPort(), names.size() - failed.size(),
+        failed.size(), models.ready(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), summary);
   }
 
   public int grpcPort() {

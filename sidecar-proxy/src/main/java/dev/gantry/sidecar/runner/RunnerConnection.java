@@ -415,7 +415,9 @@ public final class RunnerConnection {
     if (context == null || !context.isEventLoopContext() || closed) {
       return client;
     }
-    return loopClients.computeIfAbsent(Thread.currentThread(), t -> newClient.get());
+    // a plain read on every call; the map is written once per event loop
+    GrpcClient mine = loopClients.get(Thread.currentThread());
+    return mine != null ? mine : loopClients.computeIfAbsent(Thread.currentThread(), t -> newClient.get());
   }
 
   public Future<Void> close() {
